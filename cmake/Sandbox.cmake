@@ -1,0 +1,30 @@
+# The built-in sandbox's services as CTest fixtures: Sandbox.Up/<service> starts one (and
+# waits until it is ready), Sandbox.Down/<service> stops it. Every test of an environment with a
+# `sandbox:` section requires the fixtures of the services it names, so ctest starts exactly
+# what a selection needs, once, and stops it afterwards — also when ctest is killed, because the
+# services watch ctest's pid (--watch-parent).
+#
+# Services are listed in start order; each requires the fixtures of those it depends on.
+set(DEPLOYCHECK_SANDBOX_SERVICES ca nginx appenv)
+set(_deps_ca "")
+set(_deps_nginx ca)
+set(_deps_appenv ca nginx)
+
+set(_labels "sandbox;Sandbox;pre;post;critical;sandbox:pre;sandbox:post")
+foreach(service IN LISTS DEPLOYCHECK_SANDBOX_SERVICES)
+  set(required "")
+  foreach(dep IN LISTS _deps_${service})
+    list(APPEND required dc_sandbox_${dep})
+  endforeach()
+  add_test(NAME Sandbox.Up/${service}
+           COMMAND deploycheck-sandbox up --state-dir ${DEPLOYCHECK_SANDBOX_STATE_DIR}
+                   --watch-parent ${service})
+  set_tests_properties(Sandbox.Up/${service} PROPERTIES
+    FIXTURES_SETUP dc_sandbox_${service} FIXTURES_REQUIRED "${required}"
+    LABELS "${_labels}" TIMEOUT 60)
+  add_test(NAME Sandbox.Down/${service}
+           COMMAND deploycheck-sandbox down --state-dir ${DEPLOYCHECK_SANDBOX_STATE_DIR} ${service})
+  set_tests_properties(Sandbox.Down/${service} PROPERTIES
+    FIXTURES_CLEANUP dc_sandbox_${service} FIXTURES_REQUIRED "${required}"
+    LABELS "${_labels}" TIMEOUT 60)
+endforeach()

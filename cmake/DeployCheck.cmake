@@ -2,6 +2,8 @@
 # find_package(DeployCheck):
 #
 #   deploycheck_add_environment(<name> FILE <yaml> [SANDBOX] [SELFTEST_ONLY])
+#     (SANDBOX: its tests get the sandbox's run-time file; SELFTEST_ONLY: its CTest script is
+#     written but not included in this build's tests — self-tests drive it)
 #     builds deploycheck-<name> with the file validated (at configure time: a mistake stops
 #     cmake with file:line:column) and compiled in, and registers each of its checks with
 #     CTest, labelled <name>, <Suite>, pre|post, critical|high|medium|low and <name>:pre|post.
@@ -66,10 +68,6 @@ function(deploycheck_add_environment name)
   set_property(GLOBAL PROPERTY DEPLOYCHECK_ENV_${name}_SELFTEST_ONLY ${arg_SELFTEST_ONLY})
   set_property(GLOBAL PROPERTY DEPLOYCHECK_ENV_${name}_DIR ${CMAKE_CURRENT_BINARY_DIR})
 
-  if(arg_SELFTEST_ONLY)
-    return()  # its checks run only inside self-tests, never as tests of their own
-  endif()
-
   # Registration: after each build the executable writes a CTest script describing its tests;
   # ctest includes it. (gtest_discover_tests cannot give one test several labels in CMake 3.25.)
   set(run_dir ${DEPLOYCHECK_RUN_ROOT}/${name})
@@ -92,6 +90,12 @@ function(deploycheck_add_environment name)
     COMMENT "Registering the checks of environment ${name} with CTest"
     VERBATIM)
   add_custom_target(deploycheck-${name}-tests ALL DEPENDS ${script})
+  _deploycheck_schedule_finalize()
+  if(arg_SELFTEST_ONLY)
+    # Its checks run only inside self-tests (which may include the script themselves), never
+    # as tests of this build.
+    return()
+  endif()
 
   set(include_file ${CMAKE_CURRENT_BINARY_DIR}/deploycheck-${name}-include.cmake)
   file(WRITE ${include_file}
@@ -102,7 +106,6 @@ function(deploycheck_add_environment name)
     "  set_tests_properties([=[${name}:NOT_BUILT]=] PROPERTIES LABELS \"${name};Build;pre;post;critical;${name}:pre;${name}:post\")\n"
     "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${include_file})
-  _deploycheck_schedule_finalize()
 endfunction()
 
 function(deploycheck_add_suite name)

@@ -124,12 +124,12 @@ void rule_check(const EnvRule& rule, const std::string& name, EnvVarMatcher matc
                            .severity = environment().env_vars->severity, .checklist = items,
                            .gathers = g_source_facts},
                  [key = rule.key, secret = rule.secret, matcher] {
-                   const EnvVar v = var(key, secret);
-                   if (!v.value) {
+                   const EnvVar variable = var(key, secret);
+                   if (!variable.value) {
                      // Whether it must be set is EnvVars.Required's judgement, not this rule's.
                      GTEST_SKIP() << key << " is not set; its rules apply when it is";
                    }
-                   EXPECT_THAT(v, matcher);
+                   EXPECT_THAT(variable, matcher);
                  });
 }
 
@@ -145,7 +145,10 @@ DEPLOYCHECK_CHECKS(EnvVars) {
                              .severity = config.severity,
                              .checklist = {kAllConfigured, kDotenv, kProductionVerified, kRailway},
                              .gathers = g_source_facts},
-                   [key] { EXPECT_THAT(var(key, rule_is_secret(key)), IsSet()); });
+                   [key] {
+                     const EnvVar variable = var(key, rule_is_secret(key));
+                     EXPECT_THAT(variable, IsSet());
+                   });
   }
   for (const auto& rule : config.rules) {
     if (rule.equals) rule_check(rule, "Equals", EqualsText(*rule.equals));

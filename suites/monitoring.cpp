@@ -34,7 +34,10 @@ DEPLOYCHECK_CHECKS(Monitoring) {
         .policy = health.policy, .phase = health.phase, .gatherer = [health](const Policy& policy) {
           HttpRequest request{.url = runtime_values().expand(health.url)};
           if (health.ca_file) request.ca_file = runtime_values().expand(*health.ca_file);
-          auto result = with_policy(policy, request.url, [&](Duration timeout) { return fetch(request, timeout); });
+          // Messages and facts carry the printable form: a token in a URL stays ${TOKEN}.
+          const std::string shown = runtime_values().display(health.url);
+          auto result = with_policy(policy, shown, [&](Duration timeout) { return fetch(request, timeout); });
+          result.value.url = shown;
           return std::pair{to_json(result.value), result.attempts};
         }});
     auto spec = [&](const char* name) {

@@ -77,14 +77,14 @@ function(deploycheck_add_environment name)
     --deploycheck-fixtures-file=${run_dir}/fixtures.tsv
     --deploycheck-exe=$<TARGET_FILE:deploycheck-${name}>
     --deploycheck-run-dir=${run_dir}
-    --deploycheck-xml-dir=${run_dir}/xml
+    --deploycheck-xml-dir=${DEPLOYCHECK_RUN_ROOT}/xml
     "--deploycheck-suites-file=${CMAKE_BINARY_DIR}/deploycheck-suites.txt")
   if(arg_SANDBOX)
     list(APPEND args --deploycheck-runtime-env=${DEPLOYCHECK_SANDBOX_STATE_DIR}/sandbox.env)
   endif()
   add_custom_command(
     OUTPUT ${script}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${run_dir}/xml
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${DEPLOYCHECK_RUN_ROOT}/xml
     COMMAND deploycheck-${name} ${args}
     DEPENDS deploycheck-${name} ${CMAKE_BINARY_DIR}/deploycheck-suites.txt
     COMMENT "Registering the checks of environment ${name} with CTest"

@@ -9,7 +9,7 @@ install(TARGETS deploycheck EXPORT DeployCheckTargets ARCHIVE DESTINATION ${CMAK
 install(DIRECTORY fixtures probes matchers runner DESTINATION include/deploycheck
         FILES_MATCHING PATTERN "*.hpp")
 install(PROGRAMS ${DEPLOYCHECK_VALIDATOR} DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(TARGETS deploycheck-results RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS deploycheck-results deploycheck-sandboxctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT DeployCheckTargets NAMESPACE DeployCheck:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/DeployCheck)
 configure_package_config_file(cmake/DeployCheckConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/DeployCheckConfig.cmake

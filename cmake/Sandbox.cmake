@@ -17,13 +17,13 @@ foreach(service IN LISTS DEPLOYCHECK_SANDBOX_SERVICES)
     list(APPEND required dc_sandbox_${dep})
   endforeach()
   add_test(NAME Sandbox.Up/${service}
-           COMMAND deploycheck-sandbox up --state-dir ${DEPLOYCHECK_SANDBOX_STATE_DIR}
+           COMMAND deploycheck-sandboxctl up --state-dir ${DEPLOYCHECK_SANDBOX_STATE_DIR}
                    --watch-parent ${service})
   set_tests_properties(Sandbox.Up/${service} PROPERTIES
     FIXTURES_SETUP dc_sandbox_${service} FIXTURES_REQUIRED "${required}"
     LABELS "${_labels}" TIMEOUT 60)
   add_test(NAME Sandbox.Down/${service}
-           COMMAND deploycheck-sandbox down --state-dir ${DEPLOYCHECK_SANDBOX_STATE_DIR} ${service})
+           COMMAND deploycheck-sandboxctl down --state-dir ${DEPLOYCHECK_SANDBOX_STATE_DIR} ${service})
   set_tests_properties(Sandbox.Down/${service} PROPERTIES
     FIXTURES_CLEANUP dc_sandbox_${service} FIXTURES_REQUIRED "${required}"
     LABELS "${_labels}" TIMEOUT 60)

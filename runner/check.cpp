@@ -1,9 +1,16 @@
 #include "runner/check.hpp"
 
 #include <ctime>
+#include <optional>
+#include <stdexcept>
 
 namespace deploycheck {
 namespace {
+
+std::optional<Environment>& current_environment() {
+  static std::optional<Environment> env;
+  return env;
+}
 
 std::vector<TestInfo>& tests() {
   static std::vector<TestInfo> all;
@@ -46,6 +53,18 @@ std::string today_utc() {
 }
 
 }  // namespace
+
+void set_environment(Environment env) { current_environment() = std::move(env); }
+
+const Environment& environment() {
+  if (!current_environment()) throw std::logic_error("deploycheck: no environment is loaded");
+  return *current_environment();
+}
+
+const RuntimeValues& runtime_values() {
+  static const RuntimeValues values = RuntimeValues::for_environment(environment());
+  return values;
+}
 
 std::string sanitize(std::string_view text) {
   std::string out;

@@ -21,6 +21,8 @@ namespace deploycheck {
 const Environment& environment();
 // Its run-time values (${VAR} references, secrets), read lazily on first use.
 const RuntimeValues& runtime_values();
+// Set once by main() (or a test) before any check is registered.
+void set_environment(Environment env);
 
 // The gtest fixture every deploycheck check derives from. SetUp applies waivers; a user's
 // TEST_F(deploycheck::Check, Name) gets the same treatment.

@@ -25,8 +25,6 @@
 namespace deploycheck {
 namespace {
 
-std::optional<Environment> g_environment;
-
 std::string sha256_hex(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
@@ -139,21 +137,14 @@ bool all_skipped() {
 
 }  // namespace
 
-const Environment& environment() { return *g_environment; }
-
-const RuntimeValues& runtime_values() {
-  static const RuntimeValues values = RuntimeValues::for_environment(environment());
-  return values;
-}
-
 }  // namespace deploycheck
 
 int main(int argc, char** argv) {
   using namespace deploycheck;
   Flags flags = take_flags(argc, argv);
   try {
-    g_environment = load_environment(std::string_view(embedded::kYaml, embedded::kYamlSize),
-                                     embedded::kYamlPath);
+    set_environment(load_environment(std::string_view(embedded::kYaml, embedded::kYamlSize),
+                                     embedded::kYamlPath));
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";  // cannot happen unless the validator and loader disagree
     return 2;

@@ -31,7 +31,7 @@ printf 'include("%s")\n' "$script" > "$work/ctest/CTestTestfile.cmake"
 set +e
 (cd "$work/ctest" && ctest -V -j4 --output-junit "$work/ctest-junit.xml") > "$work/ctest-output.txt" 2>&1
 ctest_rc=$?
-"$results" junit --ctest-junit "$work/ctest-junit.xml" --gtest-xml-dir "$run_dir/xml" \
+"$results" junit --ctest-junit "$work/ctest-junit.xml" --gtest-xml-dir "$(dirname "$run_dir")/xml" \
   --fixtures "$run_dir/fixtures.tsv" --out "$work/merged-junit.xml" > "$work/merge-output.txt" 2>&1
 "$results" summary --junit "$work/merged-junit.xml" --markdown "$work/summary.md" > "$work/summary.txt" 2>&1
 "$exe" --gtest_brief=0 > "$work/solo-stdout.txt" 2> "$work/solo-stderr.txt"
@@ -57,7 +57,7 @@ forms() {  # raw, URL-encoded, base64 of each secret
 }
 places=("$work/ctest-output.txt" "$work/ctest-junit.xml" "$work/merged-junit.xml" "$work/merge-output.txt"
         "$work/summary.txt" "$work/summary.md" "$work/solo-stdout.txt" "$work/solo-stderr.txt"
-        "$work/ctest/Testing" "$run_dir")
+        "$work/ctest/Testing" "$run_dir" "$(dirname "$run_dir")/xml")
 while IFS= read -r form; do
   [[ -n $form ]] || continue
   if hits=$(grep -rlF -- "$form" "${places[@]}" 2>/dev/null); then

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Lifecycle of deploycheck-sandbox: `up` every module and `down` again, twice in a row in fresh
+# Lifecycle of deploycheck-sandboxctl: `up` every module and `down` again, twice in a row in fresh
 # state dirs, then once more tied to a watched pid that exits. After each stop nothing may be
 # left: no supervisor, no service process (by recorded pid, by process group, and by `pgrep -f`
 # on the state and data dir paths), no listening port, no data dir. sandbox.env must be 0600.
 #
-# usage: sandbox_lifecycle_test.sh PATH/TO/deploycheck-sandbox [TEMPLATES_DIR]
+# usage: sandbox_lifecycle_test.sh PATH/TO/deploycheck-sandboxctl [TEMPLATES_DIR]
 set -euo pipefail
 
-tool=${1:?usage: $0 PATH/TO/deploycheck-sandbox [TEMPLATES_DIR]}
+tool=${1:?usage: $0 PATH/TO/deploycheck-sandboxctl [TEMPLATES_DIR]}
 templates_args=()
 if [[ $# -ge 2 ]]; then templates_args=(--templates "$2"); fi
-[[ -x $tool ]] || { echo "FAIL: $tool is not an executable (expected the built deploycheck-sandbox)" >&2; exit 1; }
+[[ -x $tool ]] || { echo "FAIL: $tool is not an executable (expected the built deploycheck-sandboxctl)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/deploycheck-lifecycle.XXXXXX)
 state_dirs=()

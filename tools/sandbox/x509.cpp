@@ -1,0 +1,139 @@
+#include "tools/sandbox/x509.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include <stdexcept>
+
+#include "tools/sandbox/files.hpp"
+
+namespace deploycheck::sandbox {
+namespace {
+
+using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
+using ExtPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;
+using BnPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error(what + ": " + openssl_errors());
+}
+
+void check(int ok, const std::string& what) {
+  if (ok != 1) fail(what);
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& prefix) {
+  std::string out;
+  for (const auto& part : parts) out += (out.empty() ? "" : ",") + prefix + part;
+  return out;
+}
+
+void add_extension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
+  ExtPtr ext(X509V3_EXT_nconf_nid(nullptr, ctx, nid, value.c_str()));
+  if (!ext) fail("cannot make the extension " + std::string(OBJ_nid2sn(nid)) + "=" + value);
+  check(X509_add_ext(cert, ext.get(), -1), "cannot add an extension");
+}
+
+// A random positive 127-bit serial: unique without bookkeeping.
+void set_random_serial(X509* cert) {
+  unsigned char bytes[16];
+  check(RAND_bytes(bytes, sizeof bytes), "RAND_bytes failed");
+  bytes[0] &= 0x7f;
+  BnPtr bn(BN_bin2bn(bytes, sizeof bytes, nullptr));
+  if (!bn || !BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)))
+    fail("cannot set a serial");
+}
+
+BioPtr open_bio(const std::filesystem::path& path) {
+  BioPtr bio(BIO_new_file(path.c_str(), "r"));
+  if (!bio) fail("cannot read " + path.string());
+  return bio;
+}
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<size_t>(len));
+}
+
+}  // namespace
+
+Issued issue_cert(const CertSpec& spec, const Issued* issuer) {
+  Issued result;
+  result.key.reset(EVP_EC_gen("P-256"));
+  if (!result.key) fail("cannot generate an EC P-256 key");
+  result.cert.reset(X509_new());
+  X509* cert = result.cert.get();
+  if (cert == nullptr) fail("X509_new failed");
+
+  check(X509_set_version(cert, 2), "cannot set the version");  // 2 = X.509 v3
+  set_random_serial(cert);
+  if (!X509_gmtime_adj(X509_getm_notBefore(cert), spec.not_before.count()) ||
+      !X509_gmtime_adj(X509_getm_notAfter(cert), spec.not_after.count())) {
+    fail("cannot set the validity period");
+  }
+  X509_NAME* name = X509_get_subject_name(cert);
+  check(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>("deploycheck sandbox"),
+                                   -1, -1, 0),
+        "cannot set O");
+  check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(spec.common_name.c_str()),
+                                   -1, -1, 0),
+        "cannot set CN=" + spec.common_name);
+  X509* issuer_cert = issuer ? issuer->cert.get() : cert;
+  EVP_PKEY* signing_key = issuer ? issuer->key.get() : result.key.get();
+  check(X509_set_issuer_name(cert, X509_get_subject_name(issuer_cert)), "cannot set the issuer");
+  check(X509_set_pubkey(cert, result.key.get()), "cannot set the public key");
+
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, issuer_cert, cert, nullptr, nullptr, 0);
+  if (spec.is_ca) {
+    std::string constraints = "critical,CA:TRUE";
+    if (spec.path_length >= 0) constraints += ",pathlen:" + std::to_string(spec.path_length);
+    add_extension(cert, &ctx, NID_basic_constraints, constraints);
+    add_extension(cert, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
+  } else {
+    add_extension(cert, &ctx, NID_basic_constraints, "critical,CA:FALSE");
+    add_extension(cert, &ctx, NID_key_usage, "critical,digitalSignature");
+    add_extension(cert, &ctx, NID_ext_key_usage, "serverAuth");
+  }
+  add_extension(cert, &ctx, NID_subject_key_identifier, "hash");
+  if (issuer != nullptr) add_extension(cert, &ctx, NID_authority_key_identifier, "keyid:always");
+  std::string san = join(spec.dns_names, "DNS:");
+  std::string ips = join(spec.ip_addresses, "IP:");
+  if (!ips.empty()) san += (san.empty() ? "" : ",") + ips;
+  if (!san.empty()) add_extension(cert, &ctx, NID_subject_alt_name, san);
+
+  if (X509_sign(cert, signing_key, EVP_sha256()) == 0) fail("cannot sign CN=" + spec.common_name);
+  return result;
+}
+
+void write_certs_pem(const std::filesystem::path& path, const std::vector<const X509*>& certs) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  for (const X509* cert : certs) {
+    check(PEM_write_bio_X509(bio.get(), cert), "cannot encode a certificate for " + path.string());
+  }
+  write_file_atomically(path, bio_text(bio.get()), 0644);
+}
+
+void write_key_pem(const std::filesystem::path& path, const EVP_PKEY* key) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  check(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr),
+        "cannot encode the key for " + path.string());
+  write_file_atomically(path, bio_text(bio.get()), 0600);
+}
+
+Issued read_issued(const std::filesystem::path& cert_file, const std::filesystem::path& key_file) {
+  Issued result;
+  result.cert.reset(PEM_read_bio_X509(open_bio(cert_file).get(), nullptr, nullptr, nullptr));
+  if (!result.cert) fail("cannot parse the certificate in " + cert_file.string());
+  result.key.reset(PEM_read_bio_PrivateKey(open_bio(key_file).get(), nullptr, nullptr, nullptr));
+  if (!result.key) fail("cannot parse the key in " + key_file.string());
+  return result;
+}
+
+}  // namespace deploycheck::sandbox

@@ -1,0 +1,49 @@
+// Certificates for the sandbox, made with the OpenSSL 3 C API (no `openssl` command).
+// issue_cert() takes a small spec so broken certificates (expired, self-signed, short-lived,
+// wrong name) are one spec each.
+#pragma once
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tools/sandbox/openssl.hpp"
+
+namespace deploycheck::sandbox {
+
+using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
+using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
+
+struct CertSpec {
+  std::string common_name;
+  std::vector<std::string> dns_names;     // subjectAltName DNS entries
+  std::vector<std::string> ip_addresses;  // subjectAltName IP entries
+  bool is_ca = false;
+  int path_length = -1;  // CA only; -1 = unlimited
+  // Validity relative to now: backdated an hour by default so small clock skews do not matter;
+  // a negative not_after makes an expired certificate.
+  std::chrono::seconds not_before{-std::chrono::hours(1)};
+  std::chrono::seconds not_after{std::chrono::hours(24 * 90)};
+};
+
+struct Issued {
+  PkeyPtr key;
+  X509Ptr cert;
+};
+
+// A fresh EC P-256 key (about 20x faster than RSA) and a certificate for it, signed with
+// SHA-256 by `issuer`, or self-signed when `issuer` is nullptr. Throws with OpenSSL's errors.
+Issued issue_cert(const CertSpec& spec, const Issued* issuer);
+
+// PEM files. Certificates are public (0644); keys are created 0600.
+void write_certs_pem(const std::filesystem::path& path, const std::vector<const X509*>& certs);
+void write_key_pem(const std::filesystem::path& path, const EVP_PKEY* key);
+// Reads back a certificate and its key (for modules that issue their own certificates).
+Issued read_issued(const std::filesystem::path& cert_file, const std::filesystem::path& key_file);
+
+}  // namespace deploycheck::sandbox

@@ -16,8 +16,8 @@
 # Either may be called first: both only record, and the wiring happens once, at the end of
 # the top-level CMakeLists.txt.
 #
-# Expects: DEPLOYCHECK_VALIDATOR (path of deploycheck-validate) and DEPLOYCHECK_LIBRARY (the
-# deploycheck library target).
+# Expects: DEPLOYCHECK_VALIDATOR (path of deploycheck-validate), DEPLOYCHECK_LIBRARY (the
+# deploycheck library target) and DEPLOYCHECK_HEADERS (its compile-only interface target).
 
 set(DEPLOYCHECK_RUN_ROOT ${CMAKE_BINARY_DIR}/deploycheck-runs CACHE INTERNAL "")
 set(DEPLOYCHECK_SANDBOX_STATE_DIR ${CMAKE_BINARY_DIR}/deploycheck-runs/sandbox-services CACHE INTERNAL "")
@@ -44,12 +44,17 @@ function(deploycheck_add_environment name)
                         "is already registered (from another file?)")
   endif()
 
+  if(NOT EXISTS "${DEPLOYCHECK_VALIDATOR}")
+    message(FATAL_ERROR "deploycheck: the environment validator '${DEPLOYCHECK_VALIDATOR}' does not "
+                        "exist (a broken installation?)")
+  endif()
   # Validate now: the validator's stderr passes straight through, so its
   # "file:line:column: error: ..." is what the user sees.
   execute_process(COMMAND ${DEPLOYCHECK_VALIDATOR} --file ${file} --name ${name}
                   RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "deploycheck: environment '${name}' is invalid (see the error above)")
+    message(FATAL_ERROR "deploycheck: environment '${name}' is invalid (see the error above; "
+                        "validator status: ${rc})")
   endif()
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
 
@@ -132,7 +137,9 @@ function(deploycheck_add_suite name)
   # Compiled once, linked whole into every environment (an OBJECT library's objects are never
   # dropped by the linker, unlike a static library's unreferenced TESTs).
   add_library(deploycheck_suite_${name} OBJECT ${arg_SOURCES})
-  target_link_libraries(deploycheck_suite_${name} PUBLIC ${DEPLOYCHECK_LIBRARY})
+  # Headers and their dependencies only: the library itself is linked whole into each
+  # environment once (linking it here too would define everything twice).
+  target_link_libraries(deploycheck_suite_${name} PUBLIC ${DEPLOYCHECK_HEADERS})
   set_property(GLOBAL APPEND PROPERTY DEPLOYCHECK_SUITES "${name}:${arg_PHASE}:${arg_SEVERITY}")
   _deploycheck_schedule_finalize()
 endfunction()

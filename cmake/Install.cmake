@@ -5,7 +5,7 @@
 include(CMakePackageConfigHelpers)
 include(GNUInstallDirs)
 
-install(TARGETS deploycheck EXPORT DeployCheckTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(TARGETS deploycheck deploycheck_headers EXPORT DeployCheckTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY fixtures probes matchers runner DESTINATION include/deploycheck
         FILES_MATCHING PATTERN "*.hpp")
 install(PROGRAMS ${DEPLOYCHECK_VALIDATOR} DESTINATION ${CMAKE_INSTALL_BINDIR})

@@ -20,13 +20,17 @@ listing=$(ctest --test-dir "$work/build" -N -L '^consumer$' --no-tests=error)
 for t in "consumer:MyChecks.PlainTestJoinsEveryEnvironment" "consumer:MyEnvironmentChecks.SeesItsOwnEnvironment"; do
   grep -qF "$t" <<<"$listing" || fail "$t is not registered: $listing"
 done
-grep -qF "consumer_staging:MyChecks.PlainTestJoinsEveryEnvironment" < <(ctest --test-dir "$work/build" -N) ||
+# (Listings go to variables first: grep -q closing a pipe early would fail it under pipefail.)
+all=$(ctest --test-dir "$work/build" -N)
+grep -qF "consumer_staging:MyChecks.PlainTestJoinsEveryEnvironment" <<<"$all" ||
   fail "the suite did not join the second environment"
 # The suite's default labels (post, high) and the per-test override (pre, critical).
-ctest --test-dir "$work/build" -N -L '^consumer:post$' -L '^high$' | grep -qF "MyChecks.PlainTestJoinsEveryEnvironment" ||
-  fail "deploycheck_add_suite's PHASE/SEVERITY labels are missing"
-ctest --test-dir "$work/build" -N -L '^consumer:pre$' -L '^critical$' | grep -qF "SeesItsOwnEnvironment" ||
-  fail "DEPLOYCHECK_LABELS did not override the labels"
+post_high=$(ctest --test-dir "$work/build" -N -L '^consumer:post$' -L '^high$')
+grep -qF "MyChecks.PlainTestJoinsEveryEnvironment" <<<"$post_high" ||
+  fail "deploycheck_add_suite's PHASE/SEVERITY labels are missing: $post_high"
+pre_critical=$(ctest --test-dir "$work/build" -N -L '^consumer:pre$' -L '^critical$')
+grep -qF "SeesItsOwnEnvironment" <<<"$pre_critical" ||
+  fail "DEPLOYCHECK_LABELS did not override the labels: $pre_critical"
 ctest --test-dir "$work/build" -L '^consumer$' --no-tests=error --output-on-failure > "$work/run.log" 2>&1 ||
   { cat "$work/run.log"; fail "the consumer's checks did not pass"; }
 CONSUMER_GREETING=hello ctest --test-dir "$work/build" -L '^consumer_staging$' --no-tests=error \

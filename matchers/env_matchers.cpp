@@ -154,7 +154,7 @@ std::optional<std::string> example_reason(std::string_view value) {
       {R"(EXAMPLE)", "it contains EXAMPLE, the marker of documentation examples"},
       {R"(^SG\.x+$)", "it is the SendGrid placeholder SG.xxxx"},
       {R"(^(https?://)?x{3,}@)", "it is a placeholder DSN (xxx@...)"},
-      {R"(^your[-_])", "it starts with 'your-', as template placeholders do"},
+      {R"(^your[-_]?[A-Z]?[a-z])", "it starts with 'your', as template placeholders do (your-secret-key, YourSecurePassword)"},
       {R"(^(change[-_]?me|changeit|replace[-_]?me|todo|tbd|fixme|placeholder|secret|password|passw0rd|admin|test|example|default|dummy|xxx+|\*+)$)",
        "it is a well-known placeholder or default"},
       {R"(^<.*>$)", "it is a template placeholder in angle brackets"},

@@ -17,14 +17,14 @@ namespace deploycheck {
 namespace {
 
 const std::string kAllConfigured =
-    "000 Environment Variables: All required environment variables configured";
+    "000 Environment Variables Verification: All required environment variables configured";
 const std::string kVerified =
-    "000 Environment Variables: Environment variables verification script passed";
+    "000 Environment Variables Verification: Environment variables verification script passed";
 const std::string kDotenv = "002 Environment Setup: Environment variables configured (.env.production)";
 const std::string kProductionVerified = "003 Configuration: Production environment variables verified";
 const std::string kRailway = "004 Infrastructure: Environment variables set in Railway";
 const std::string kNotPlainText =
-    "000 Environment Variables: Secrets stored in secure secrets manager (not plain text)";
+    "000 Environment Variables Verification: Secrets stored in secure secrets manager (not plain text)";
 
 // Checklist lines about one particular variable.
 std::vector<std::string> items_for(const std::string& key) {

@@ -1,6 +1,5 @@
-// Monitoring: 000 "Health Checks" (verify health check endpoints), 001 §19 "Monitoring
-// Verification", 003 "Run health checks on blue environment", 004 "Health check endpoint
-// responds". One HTTP gather per endpoint per run; every check below reads that one fact.
+// Monitoring: the checklists' health-endpoint items (000 "Health Checks", 001 §17/§18, 002
+// "Application Integration", 003 "Monitoring" and blue-green, 004 "Verification"). One HTTP gather per endpoint per run; every check below reads that one fact.
 #include "matchers/http_matchers.hpp"
 #include "probes/http/http_probe.hpp"
 #include "probes/policy.hpp"
@@ -11,10 +10,13 @@ namespace deploycheck {
 namespace {
 
 const std::vector<std::string> kHealthItems = {
-    "000 Health Checks: Verify health check endpoints (/health)",
-    "001 Monitoring Verification: Health checks passing",
-    "003 Blue-Green Deployment: Run health checks on blue environment",
-    "004 Verification: Health check endpoint responds"};
+    "000 Health Checks: Health check endpoint returns 200 OK",
+    "001 17. Run Verification Script: All health checks passed",
+    "001 18. Application Testing: Health endpoint responding",
+    "002 Application Integration: API health endpoint returns 200 OK",
+    "003 Monitoring: Health check endpoints tested",
+    "003 Step 3: Blue-Green Deployment: Run health checks on blue environment",
+    "004 Verification: Check health endpoints"};
 
 // Judges the endpoint's fact, re-gathering while `eventually` allows, until `matcher` holds.
 void expect_health(const std::string& key, const HttpMatcher& matcher) {

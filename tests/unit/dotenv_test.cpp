@@ -20,8 +20,8 @@ using ::testing::Not;
 using Pairs = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
 fs::path corpus_dir() {
-#ifdef DEPLOYCHECK_DOTENV_CORPUS_DIR
-  return DEPLOYCHECK_DOTENV_CORPUS_DIR;
+#ifdef DEPLOYCHECK_TEST_DATA
+  return fs::path(DEPLOYCHECK_TEST_DATA) / "dotenv";
 #else
   // tests/unit/dotenv_test.cpp -> tests/data/dotenv (CMake compiles sources by absolute path).
   return fs::path(__FILE__).parent_path().parent_path() / "data" / "dotenv";
@@ -285,6 +285,21 @@ TEST(DotenvErrors, NeverEchoAnyPartOfTheValue) {
       for (size_t at = 0; at + len <= secret.size(); ++at)
         EXPECT_THAT(what, Not(HasSubstr(secret.substr(at, len))));
   }
+}
+
+// Deliberate difference: python-dotenv accepts these keys silently (README.md, "Keys").
+TEST(DotenvErrors, RejectsKeysNoOneMeans) {
+  EXPECT_EQ(error_for("O'Brien=1").message(),
+            "invalid key: contains a quote character (only a whole key may be quoted, with single "
+            "quotes)");
+  EXPECT_EQ(error_for("A\177B=1").message(), "invalid key: contains a control character");
+  EXPECT_EQ(error_for("X=1\n'A=B'=1").line(), 2);
+  // ...while keys python-dotenv accepts and that are plausible stay accepted.
+  const auto entries = parse("'my key'=1\nA.b-c/d@e$f=2\nexport=3\n", "t.env");
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].key, "my key");
+  EXPECT_EQ(entries[1].key, "A.b-c/d@e$f");
+  EXPECT_EQ(entries[2].key, "export");
 }
 
 // --- Positions ------------------------------------------------------------------------------

@@ -22,12 +22,13 @@ out=bench/results/check_startup.md
 {
   echo "# One check process (Release, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
   echo
-  hyperfine -N --warmup 20 --runs 300 --style none --export-markdown /dev/stdout \
+  hyperfine -N --warmup 20 --runs 300 --style none --export-markdown "$state/hyperfine.md" \
     -n 'no test (start-up + environment load)' "$exe --gtest_filter=None.None" \
     -n 'EnvVars.Required/DEBUG (reads the dotenv file)' "$exe --gtest_filter=EnvVars.Required/DEBUG" \
     -n 'EnvVars.Strong/DJANGO_SECRET_KEY' "$exe --gtest_filter=EnvVars.Strong/DJANGO_SECRET_KEY" \
     -n 'Gather.HTTP/health_web (one HTTPS request)' "$exe --gtest_filter=Gather.HTTP/health_web" \
-    2>/dev/null
+    > /dev/null 2>&1
+  cat "$state/hyperfine.md"
   echo
   echo "| process | peak RSS (KiB, /usr/bin/time -f %M) |"
   echo "|---|---|"

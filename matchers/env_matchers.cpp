@@ -1,6 +1,7 @@
 #include "matchers/env_matchers.hpp"
 
-#include <curl/curl.h>
+#include "probes/http/curl_api.hpp"
+
 
 #include <algorithm>
 #include <charconv>
@@ -70,10 +71,10 @@ EnvVarMatcher make(std::string describe, std::string negation, JudgeFn judge) {
 }
 
 struct CurlUrlDeleter {
-  void operator()(CURLU* u) const { curl_url_cleanup(u); }
+  void operator()(CURLU* u) const { curl_api().url_cleanup(u); }
 };
 struct CurlStringDeleter {
-  void operator()(char* s) const { curl_free(s); }
+  void operator()(char* s) const { curl_api().free(s); }
 };
 
 // Parses with libcurl's URL API, which accepts any scheme (postgres://, redis://).
@@ -81,14 +82,15 @@ struct ParsedUrl {
   std::string scheme, host;
 };
 std::optional<ParsedUrl> parse_url(const std::string& text) {
-  std::unique_ptr<CURLU, CurlUrlDeleter> url(curl_url());
-  if (!url || curl_url_set(url.get(), CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+  const CurlApi& api = curl_api();
+  std::unique_ptr<CURLU, CurlUrlDeleter> url(api.url());
+  if (!url || api.url_set(url.get(), CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
     return std::nullopt;
   }
   ParsedUrl out;
   auto part = [&](CURLUPart which) {
     char* raw = nullptr;
-    if (curl_url_get(url.get(), which, &raw, 0) != CURLUE_OK) return std::string();
+    if (api.url_get(url.get(), which, &raw, 0) != CURLUE_OK) return std::string();
     std::unique_ptr<char, CurlStringDeleter> owned(raw);
     return std::string(raw);
   };

@@ -1,24 +1,18 @@
 #include "probes/http/http_probe.hpp"
 
-#include <curl/curl.h>
 
 #include <algorithm>
 #include <memory>
 
+#include "probes/http/curl_api.hpp"
 #include "probes/policy.hpp"
 
 namespace deploycheck {
 namespace {
 
 struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  void operator()(CURL* c) const { curl_api().easy_cleanup(c); }
 };
-
-// libcurl's global state must be set up once, before any thread uses it.
-void ensure_curl_global() {
-  static const bool done = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
-  (void)done;
-}
 
 struct Sink {
   HttpResponse* response;
@@ -54,7 +48,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
 
 double millis(CURL* curl, CURLINFO what) {
   curl_off_t us = 0;
-  curl_easy_getinfo(curl, what, &us);
+  curl_api().easy_getinfo(curl, what, &us);
   return static_cast<double>(us) / 1000.0;
 }
 
@@ -76,36 +70,36 @@ bool is_unreachable(CURLcode code) {
 }  // namespace
 
 HttpResponse fetch(const HttpRequest& request, Duration timeout) {
-  ensure_curl_global();
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  const CurlApi& api = curl_api();
+  std::unique_ptr<CURL, CurlDeleter> curl(api.easy_init());
   if (!curl) throw std::runtime_error("curl_easy_init failed");
   HttpResponse response;
   response.url = request.url;
   Sink sink{&response, request.max_body};
   char error[CURL_ERROR_SIZE] = "";
   CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &response);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "deploycheck/0.1");
-  if (request.ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, request.ca_file->c_str());
+  api.easy_setopt(c, CURLOPT_URL, request.url.c_str());
+  api.easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  api.easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  api.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  api.easy_setopt(c, CURLOPT_HEADERDATA, &response);
+  api.easy_setopt(c, CURLOPT_ERRORBUFFER, error);
+  api.easy_setopt(c, CURLOPT_USERAGENT, "deploycheck/0.1");
+  if (request.ca_file) api.easy_setopt(c, CURLOPT_CAINFO, request.ca_file->c_str());
 
-  const CURLcode code = curl_easy_perform(c);
+  const CURLcode code = api.easy_perform(c);
   if (code == CURLE_PEER_FAILED_VERIFICATION) {
-    response.tls_error = std::string(curl_easy_strerror(code)) + ": " + error;
+    response.tls_error = std::string(api.easy_strerror(code)) + ": " + error;
   } else if (code != CURLE_OK) {
-    const std::string detail = *error ? error : curl_easy_strerror(code);
+    const std::string detail = *error ? error : api.easy_strerror(code);
     if (is_unreachable(code)) throw Unreachable(detail);
     throw Unreachable("request failed: " + detail);
   }
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   long version = 0;
-  curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &version);
+  api.easy_getinfo(c, CURLINFO_HTTP_VERSION, &version);
   response.http_version = version == CURL_HTTP_VERSION_2_0 ? "2" : version == CURL_HTTP_VERSION_3 ? "3" : "1.1";
   response.timings = HttpTimings{millis(c, CURLINFO_NAMELOOKUP_TIME_T), millis(c, CURLINFO_CONNECT_TIME_T),
                                  millis(c, CURLINFO_APPCONNECT_TIME_T), millis(c, CURLINFO_STARTTRANSFER_TIME_T),

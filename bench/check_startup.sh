@@ -26,13 +26,14 @@ out=bench/results/check_startup.md
     -n 'no test (start-up + environment load)' "$exe --gtest_filter=None.None" \
     -n 'EnvVars.Required/DEBUG (reads the dotenv file)' "$exe --gtest_filter=EnvVars.Required/DEBUG" \
     -n 'EnvVars.Strong/DJANGO_SECRET_KEY' "$exe --gtest_filter=EnvVars.Strong/DJANGO_SECRET_KEY" \
+    -n 'EnvVars.Url/DATABASE_URL (loads libcurl to parse the URL)' "$exe --gtest_filter=EnvVars.Url/DATABASE_URL" \
     -n 'Gather.HTTP/health_web (one HTTPS request)' "$exe --gtest_filter=Gather.HTTP/health_web" \
     > /dev/null 2>&1
   cat "$state/hyperfine.md"
   echo
   echo "| process | peak RSS (KiB, /usr/bin/time -f %M) |"
   echo "|---|---|"
-  for filter in None.None EnvVars.Required/DEBUG EnvVars.Strong/DJANGO_SECRET_KEY Gather.HTTP/health_web; do
+  for filter in None.None EnvVars.Required/DEBUG EnvVars.Strong/DJANGO_SECRET_KEY EnvVars.Url/DATABASE_URL Gather.HTTP/health_web; do
     kib=$( { /usr/bin/time -f %M "$exe" --gtest_filter=$filter > /dev/null; } 2>&1 | tail -1)
     echo "| $filter | $kib |"
   done

@@ -1,13 +1,12 @@
 #include "matchers/env_matchers.hpp"
 
-#include "probes/http/curl_api.hpp"
-
-
 #include <algorithm>
 #include <charconv>
 #include <memory>
 #include <regex>
 #include <set>
+
+#include "probes/http/curl_api.hpp"
 
 namespace deploycheck {
 namespace {
@@ -16,7 +15,8 @@ using ::testing::MatchResultListener;
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
@@ -67,7 +67,8 @@ class Lambda final : public EnvVarMatcherBase {
 
 template <class JudgeFn>
 EnvVarMatcher make(std::string describe, std::string negation, JudgeFn judge) {
-  return EnvVarMatcher(new Lambda<JudgeFn>(std::move(describe), std::move(negation), std::move(judge)));
+  return EnvVarMatcher(
+      new Lambda<JudgeFn>(std::move(describe), std::move(negation), std::move(judge)));
 }
 
 struct CurlUrlDeleter {
@@ -84,7 +85,8 @@ struct ParsedUrl {
 std::optional<ParsedUrl> parse_url(const std::string& text) {
   const CurlApi& api = curl_api();
   std::unique_ptr<CURLU, CurlUrlDeleter> url(api.url());
-  if (!url || api.url_set(url.get(), CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
+  if (!url ||
+      api.url_set(url.get(), CURLUPART_URL, text.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK) {
     return std::nullopt;
   }
   ParsedUrl out;
@@ -127,7 +129,8 @@ std::vector<std::string> split(const std::string& text, const std::string& sep) 
   std::size_t start = 0;
   for (;;) {
     const auto pos = text.find(sep, start);
-    std::string item = text.substr(start, pos == std::string::npos ? std::string::npos : pos - start);
+    std::string item =
+        text.substr(start, pos == std::string::npos ? std::string::npos : pos - start);
     const auto first = item.find_first_not_of(" \t");
     const auto last = item.find_last_not_of(" \t");
     out.push_back(first == std::string::npos ? "" : item.substr(first, last - first + 1));
@@ -157,11 +160,13 @@ std::optional<std::string> example_reason(std::string_view value) {
   };
   static const Known kKnown[] = {
       {R"(^AKIAIOSFODNN7EXAMPLE$)", "it is AWS's documentation example access key id"},
-      {R"(^wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY$)", "it is AWS's documentation example secret key"},
+      {R"(^wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY$)",
+       "it is AWS's documentation example secret key"},
       {R"(EXAMPLE)", "it contains EXAMPLE, the marker of documentation examples"},
       {R"(^SG\.x+$)", "it is the SendGrid placeholder SG.xxxx"},
       {R"(^(https?://)?x{3,}@)", "it is a placeholder DSN (xxx@...)"},
-      {R"(^your[-_]?[A-Z]?[a-z])", "it starts with 'your', as template placeholders do (your-secret-key, YourSecurePassword)"},
+      {R"(^your[-_]?[A-Z]?[a-z])",
+       "it starts with 'your', as template placeholders do (your-secret-key, YourSecurePassword)"},
       {R"(^(change[-_]?me|changeit|replace[-_]?me|todo|tbd|fixme|placeholder|secret|password|passw0rd|admin|test|example|default|dummy|xxx+|\*+)$)",
        "it is a well-known placeholder or default"},
       {R"(^<.*>$)", "it is a template placeholder in angle brackets"},
@@ -220,7 +225,8 @@ EnvVarMatcher IsBoolean(std::string expected) {
 EnvVarMatcher IsIntegerIn(IntegerRule rule) {
   std::string range;
   if (rule.min) range += " at least " + std::to_string(*rule.min);
-  if (rule.max) range += std::string(rule.min ? " and" : "") + " at most " + std::to_string(*rule.max);
+  if (rule.max)
+    range += std::string(rule.min ? " and" : "") + " at most " + std::to_string(*rule.max);
   return make("is an integer" + range, "is not an integer" + range,
               [rule](const EnvVar& v, const std::string& value, MatchResultListener* l) {
                 long long n = 0;
@@ -229,7 +235,8 @@ EnvVarMatcher IsIntegerIn(IntegerRule rule) {
                 auto [ptr, ec] = std::from_chars(begin, end, n);
                 if (ec != std::errc{} || ptr != end || begin == end) {
                   *l << "which is " << shown(v, value)
-                     << (ec == std::errc::result_out_of_range ? ", an integer out of range" : ", not an integer");
+                     << (ec == std::errc::result_out_of_range ? ", an integer out of range"
+                                                              : ", not an integer");
                   return false;
                 }
                 *l << "which is " << (v.secret ? std::string("(withheld)") : std::to_string(n));
@@ -239,50 +246,57 @@ EnvVarMatcher IsIntegerIn(IntegerRule rule) {
 
 EnvVarMatcher IsUrl(UrlRule rule) {
   const auto d = describe_url(rule);
-  return make(d, "is not a URL as required", [rule](const EnvVar&, const std::string& value, MatchResultListener* l) {
-    const auto problem = url_problem(value, rule);
-    if (problem.empty()) {
-      *l << "which is such a URL";
-      return true;
-    }
-    *l << problem;
-    return false;
-  });
+  return make(d, "is not a URL as required",
+              [rule](const EnvVar&, const std::string& value, MatchResultListener* l) {
+                const auto problem = url_problem(value, rule);
+                if (problem.empty()) {
+                  *l << "which is such a URL";
+                  return true;
+                }
+                *l << problem;
+                return false;
+              });
 }
 
 EnvVarMatcher IsListWhere(ListRule rule) {
   std::string d = "is a '" + rule.separator + "'-separated list";
-  if (rule.min_items) d += " of at least " + count(static_cast<std::size_t>(*rule.min_items), "item");
+  if (rule.min_items)
+    d += " of at least " + count(static_cast<std::size_t>(*rule.min_items), "item");
   if (!rule.forbid.empty()) d += " without " + join(rule.forbid, " or ");
   if (rule.each && rule.each->url) d += ", each member " + describe_url(*rule.each->url);
   if (rule.each && rule.each->matches) d += ", each member matching /" + *rule.each->matches + "/";
-  return make(d, "is not such a list", [rule](const EnvVar& v, const std::string& value, MatchResultListener* l) {
-    const auto items = split(value, rule.separator);
-    std::vector<std::string> problems;
-    if (rule.min_items && static_cast<int>(items.size()) < *rule.min_items) {
-      problems.push_back("it has " + count(items.size(), "item"));
-    }
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const auto& item = items[i];
-      const std::string which = "member " + std::to_string(i + 1) + (v.secret ? "" : " (\"" + item + "\")");
-      if (item.empty()) problems.push_back(which + " is empty");
-      if (std::find(rule.forbid.begin(), rule.forbid.end(), item) != rule.forbid.end()) {
-        problems.push_back(which + " is forbidden");
-      }
-      if (rule.each && rule.each->url) {
-        if (auto p = url_problem(item, *rule.each->url); !p.empty()) problems.push_back(which + " " + p);
-      }
-      if (rule.each && rule.each->matches && !std::regex_search(item, std::regex(*rule.each->matches))) {
-        problems.push_back(which + " does not match /" + *rule.each->matches + "/");
-      }
-    }
-    if (problems.empty()) {
-      *l << "which has " << count(items.size(), "acceptable member");
-      return true;
-    }
-    *l << "where " << join(problems, "; ");
-    return false;
-  });
+  return make(
+      d, "is not such a list",
+      [rule](const EnvVar& v, const std::string& value, MatchResultListener* l) {
+        const auto items = split(value, rule.separator);
+        std::vector<std::string> problems;
+        if (rule.min_items && static_cast<int>(items.size()) < *rule.min_items) {
+          problems.push_back("it has " + count(items.size(), "item"));
+        }
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          const auto& item = items[i];
+          const std::string which =
+              "member " + std::to_string(i + 1) + (v.secret ? "" : " (\"" + item + "\")");
+          if (item.empty()) problems.push_back(which + " is empty");
+          if (std::find(rule.forbid.begin(), rule.forbid.end(), item) != rule.forbid.end()) {
+            problems.push_back(which + " is forbidden");
+          }
+          if (rule.each && rule.each->url) {
+            if (auto p = url_problem(item, *rule.each->url); !p.empty())
+              problems.push_back(which + " " + p);
+          }
+          if (rule.each && rule.each->matches &&
+              !std::regex_search(item, std::regex(*rule.each->matches))) {
+            problems.push_back(which + " does not match /" + *rule.each->matches + "/");
+          }
+        }
+        if (problems.empty()) {
+          *l << "which has " << count(items.size(), "acceptable member");
+          return true;
+        }
+        *l << "where " << join(problems, "; ");
+        return false;
+      });
 }
 
 EnvVarMatcher MatchesPattern(std::string pattern) {
@@ -316,30 +330,36 @@ EnvVarMatcher IsNotExample() {
 }
 
 EnvVarMatcher IsStrongSecret(StrengthRule rule) {
-  const std::string d = "is a strong secret (at least " + std::to_string(rule.min_length) +
-                        " characters, at least " + std::to_string(rule.min_unique) +
-                        " distinct characters" +
-                        (rule.forbid_prefixes.empty() ? "" : ", no prefix " + join(rule.forbid_prefixes, " or ")) +
-                        ")";
-  return make(d, "is a weak secret", [rule](const EnvVar&, const std::string& value, MatchResultListener* l) {
-    std::vector<std::string> problems;
-    if (static_cast<int>(value.size()) < rule.min_length) {
-      problems.push_back("it is " + std::to_string(value.size()) + " characters long");
-    }
-    const std::set<char> distinct(value.begin(), value.end());
-    if (static_cast<int>(distinct.size()) < rule.min_unique) {
-      problems.push_back("it has " + std::to_string(distinct.size()) + " distinct characters");
-    }
-    for (const auto& prefix : rule.forbid_prefixes) {
-      if (value.rfind(prefix, 0) == 0) problems.push_back("it starts with '" + prefix + "' (a generated development key)");
-    }
-    if (problems.empty()) {
-      *l << "which is " << value.size() << " characters with " << distinct.size() << " distinct";
-      return true;
-    }
-    *l << "where " << join(problems, ", ") << "; generate a new one (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(64))')";
-    return false;
-  });
+  const std::string d =
+      "is a strong secret (at least " + std::to_string(rule.min_length) + " characters, at least " +
+      std::to_string(rule.min_unique) + " distinct characters" +
+      (rule.forbid_prefixes.empty() ? "" : ", no prefix " + join(rule.forbid_prefixes, " or ")) +
+      ")";
+  return make(
+      d, "is a weak secret",
+      [rule](const EnvVar&, const std::string& value, MatchResultListener* l) {
+        std::vector<std::string> problems;
+        if (static_cast<int>(value.size()) < rule.min_length) {
+          problems.push_back("it is " + std::to_string(value.size()) + " characters long");
+        }
+        const std::set<char> distinct(value.begin(), value.end());
+        if (static_cast<int>(distinct.size()) < rule.min_unique) {
+          problems.push_back("it has " + std::to_string(distinct.size()) + " distinct characters");
+        }
+        for (const auto& prefix : rule.forbid_prefixes) {
+          if (value.rfind(prefix, 0) == 0)
+            problems.push_back("it starts with '" + prefix + "' (a generated development key)");
+        }
+        if (problems.empty()) {
+          *l << "which is " << value.size() << " characters with " << distinct.size()
+             << " distinct";
+          return true;
+        }
+        *l << "where " << join(problems, ", ")
+           << "; generate a new one (e.g. python3 -c 'import secrets; "
+              "print(secrets.token_urlsafe(64))')";
+        return false;
+      });
 }
 
 }  // namespace deploycheck

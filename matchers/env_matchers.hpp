@@ -17,17 +17,17 @@ namespace deploycheck {
 
 using EnvVarMatcher = ::testing::Matcher<const EnvVar&>;
 
-EnvVarMatcher IsSet();                                       // present and non-empty
+EnvVarMatcher IsSet();  // present and non-empty
 EnvVarMatcher EqualsText(std::string expected);
 EnvVarMatcher IsOneOf(std::vector<std::string> allowed);
-EnvVarMatcher IsBoolean(std::string expected);               // "true", "false" or "any"
+EnvVarMatcher IsBoolean(std::string expected);  // "true", "false" or "any"
 EnvVarMatcher IsIntegerIn(IntegerRule rule);
 EnvVarMatcher IsUrl(UrlRule rule);
 EnvVarMatcher IsListWhere(ListRule rule);
 EnvVarMatcher MatchesPattern(std::string ecmascript_regex);
 EnvVarMatcher HasMinLength(int length);
-EnvVarMatcher IsNotExample();                                // no placeholder or doc example
-EnvVarMatcher IsStrongSecret(StrengthRule rule);             // Django check --deploy W009
+EnvVarMatcher IsNotExample();                     // no placeholder or doc example
+EnvVarMatcher IsStrongSecret(StrengthRule rule);  // Django check --deploy W009
 
 // Text helpers the matchers share, exposed for unit tests.
 std::optional<bool> parse_boolean(std::string_view text);

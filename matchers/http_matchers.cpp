@@ -15,7 +15,9 @@ class HasStatusMatcher : public ::testing::MatcherInterface<const HttpResponse&>
     }
     return r.status == status_;
   }
-  void DescribeTo(std::ostream* os) const override { *os << "answers with HTTP status " << status_; }
+  void DescribeTo(std::ostream* os) const override {
+    *os << "answers with HTTP status " << status_;
+  }
   void DescribeNegationTo(std::ostream* os) const override {
     *os << "does not answer with HTTP status " << status_;
   }
@@ -53,7 +55,9 @@ class BodyContainsMatcher : public ::testing::MatcherInterface<const HttpRespons
        << r.body.substr(0, 200) << (r.body.size() > 200 ? "..." : "") << "\"";
     return found;
   }
-  void DescribeTo(std::ostream* os) const override { *os << "has a body containing \"" << text_ << "\""; }
+  void DescribeTo(std::ostream* os) const override {
+    *os << "has a body containing \"" << text_ << "\"";
+  }
   void DescribeNegationTo(std::ostream* os) const override {
     *os << "has a body not containing \"" << text_ << "\"";
   }
@@ -73,14 +77,24 @@ class IsTrustedMatcher : public ::testing::MatcherInterface<const HttpResponse&>
     return true;
   }
   void DescribeTo(std::ostream* os) const override { *os << "presents a trusted certificate"; }
-  void DescribeNegationTo(std::ostream* os) const override { *os << "presents an untrusted certificate"; }
+  void DescribeNegationTo(std::ostream* os) const override {
+    *os << "presents an untrusted certificate";
+  }
 };
 
 }  // namespace
 
-HttpMatcher HasStatus(long status) { return HttpMatcher(new HasStatusMatcher(status)); }
-HttpMatcher RespondsWithin(Duration bound) { return HttpMatcher(new RespondsWithinMatcher(bound)); }
-HttpMatcher BodyContains(std::string text) { return HttpMatcher(new BodyContainsMatcher(std::move(text))); }
-HttpMatcher IsTrusted() { return HttpMatcher(new IsTrustedMatcher()); }
+HttpMatcher HasStatus(long status) {
+  return HttpMatcher(new HasStatusMatcher(status));
+}
+HttpMatcher RespondsWithin(Duration bound) {
+  return HttpMatcher(new RespondsWithinMatcher(bound));
+}
+HttpMatcher BodyContains(std::string text) {
+  return HttpMatcher(new BodyContainsMatcher(std::move(text)));
+}
+HttpMatcher IsTrusted() {
+  return HttpMatcher(new IsTrustedMatcher());
+}
 
 }  // namespace deploycheck

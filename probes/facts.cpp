@@ -41,7 +41,9 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 nlohmann::json to_json(const Fact& f) {
-  nlohmann::json j{{"data", f.data},         {"attempts", f.attempts}, {"run_id", f.run_id},
+  nlohmann::json j{{"data", f.data},
+                   {"attempts", f.attempts},
+                   {"run_id", f.run_id},
                    {"gathered_at", f.gathered_at}};
   if (f.error) j["error"] = *f.error;
   return j;
@@ -61,7 +63,8 @@ Fact from_json(const nlohmann::json& j) {
 
 std::string utc_now_iso8601() {
   const auto now = std::chrono::system_clock::now();
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -102,7 +105,9 @@ void FactStore::add_gatherer(const std::string& key, Policy policy, Gatherer gat
   gatherers_[key] = Entry{policy, std::move(gatherer)};
 }
 
-const Policy& FactStore::policy(const std::string& key) const { return gatherers_.at(key).policy; }
+const Policy& FactStore::policy(const std::string& key) const {
+  return gatherers_.at(key).policy;
+}
 
 std::filesystem::path FactStore::fact_path(const std::string& key) const {
   std::string file = key;
@@ -183,7 +188,8 @@ Fact FactStore::regather(const std::string& key, const Fact& seen) {
   std::filesystem::create_directories(fact_path(key).parent_path());
   FileLock lock(fact_path(key).string() + ".lock");
   // Another check may have re-gathered while we waited for the lock: use its fresher fact.
-  if (auto fact = read(key); fact && fact->run_id == run_id() && fact->gathered_at != seen.gathered_at) {
+  if (auto fact = read(key);
+      fact && fact->run_id == run_id() && fact->gathered_at != seen.gathered_at) {
     return *fact;
   }
   return gather(key);

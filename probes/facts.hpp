@@ -12,11 +12,10 @@
 //
 // Run without a run directory (the executable started by hand, or a self-test), facts live in
 // memory for that one process.
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -25,11 +24,11 @@
 namespace deploycheck {
 
 struct Fact {
-  nlohmann::json data;              // the probe's facts; never a secret
-  std::optional<std::string> error; // set when the target could not be reached
+  nlohmann::json data;               // the probe's facts; never a secret
+  std::optional<std::string> error;  // set when the target could not be reached
   int attempts = 0;
   std::string run_id;
-  std::string gathered_at;          // ISO 8601 UTC
+  std::string gathered_at;  // ISO 8601 UTC
 };
 
 // Gathers the facts for one target under its policy; throws Unreachable when it cannot.

@@ -52,8 +52,8 @@ auto with_policy(const Policy& policy, const std::string& target, F&& attempt)
     pause *= 2;
   }
   const auto took = std::chrono::duration_cast<Duration>(Clock::now() - start);
-  throw Unreachable(target + " did not answer within " + describe_policy(policy) + " (gave up after " +
-                    std::to_string(took.count()) + " ms): " + last_error +
+  throw Unreachable(target + " did not answer within " + describe_policy(policy) +
+                    " (gave up after " + std::to_string(took.count()) + " ms): " + last_error +
                     ". Check that the service is up and reachable from this machine, or raise "
                     "timeout/retries in the environment file.");
 }

@@ -54,7 +54,9 @@ std::string today_utc() {
 
 }  // namespace
 
-void set_environment(Environment env) { current_environment() = std::move(env); }
+void set_environment(Environment env) {
+  current_environment() = std::move(env);
+}
 
 const Environment& environment() {
   if (!current_environment()) throw std::logic_error("deploycheck: no environment is loaded");
@@ -102,7 +104,9 @@ void register_gather_test(CheckSpec spec, std::function<void()> body) {
   tests().back().is_gather = true;
 }
 
-const std::vector<TestInfo>& registered_tests() { return tests(); }
+const std::vector<TestInfo>& registered_tests() {
+  return tests();
+}
 
 LabelOverride::LabelOverride(const char* suite, const char* test, const char* phase,
                              const char* severity, const char* checklist) {
@@ -115,9 +119,13 @@ LabelOverride::LabelOverride(const char* suite, const char* test, const char* ph
   overrides().emplace_back(std::string(suite) + "." + test, std::move(spec));
 }
 
-const std::vector<std::pair<std::string, CheckSpec>>& label_overrides() { return overrides(); }
+const std::vector<std::pair<std::string, CheckSpec>>& label_overrides() {
+  return overrides();
+}
 
-ChecksRegistrar::ChecksRegistrar(void (*fn)()) { registrars().push_back(fn); }
+ChecksRegistrar::ChecksRegistrar(void (*fn)()) {
+  registrars().push_back(fn);
+}
 
 void run_registrars() {
   for (auto fn : registrars()) fn();

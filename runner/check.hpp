@@ -33,15 +33,15 @@ class Check : public ::testing::Test {
 
 // What CTest needs to know about one check, besides its gtest name.
 struct CheckSpec {
-  std::string suite;                    // EnvVars
-  std::string name;                     // Required
-  std::string target;                   // DATABASE_URL (sanitised into the test name)
+  std::string suite;   // EnvVars
+  std::string name;    // Required
+  std::string target;  // DATABASE_URL (sanitised into the test name)
   Phase phase = Phase::kBoth;
   Severity severity = Severity::kMedium;
-  std::vector<std::string> checklist;   // the checklist item(s) this verifies
-  std::vector<std::string> gathers;     // fact keys ("HTTP/health_main") it needs gathered
-  Duration budget{5000};                // longest the check itself may take (TIMEOUT)
-  std::string serves;                   // a gather's extra label: the suite it gathers for
+  std::vector<std::string> checklist;  // the checklist item(s) this verifies
+  std::vector<std::string> gathers;    // fact keys ("HTTP/health_main") it needs gathered
+  Duration budget{5000};               // longest the check itself may take (TIMEOUT)
+  std::string serves;                  // a gather's extra label: the suite it gathers for
 };
 
 // Registers `body` as the gtest test `suite.name/target`.
@@ -66,9 +66,10 @@ struct LabelOverride {
 };
 const std::vector<std::pair<std::string, CheckSpec>>& label_overrides();
 
-#define DEPLOYCHECK_LABELS(suite, test, phase, severity, ...)                      \
-  static const ::deploycheck::LabelOverride deploycheck_labels_##suite##_##test{ \
-      #suite, #test, phase, severity __VA_OPT__(, ) __VA_ARGS__}
+#define DEPLOYCHECK_LABELS(suite, test, phase, severity, ...)                     \
+  static const ::deploycheck::LabelOverride deploycheck_labels_##suite##_##test { \
+#suite, #test, phase, severity __VA_OPT__(, ) __VA_ARGS__                     \
+  }
 
 // Runs a block once the environment is loaded, to register the checks it calls for.
 struct ChecksRegistrar {
@@ -78,10 +79,10 @@ void run_registrars();
 
 #define DEPLOYCHECK_CHECKS_CONCAT2(a, b) a##b
 #define DEPLOYCHECK_CHECKS_CONCAT(a, b) DEPLOYCHECK_CHECKS_CONCAT2(a, b)
-#define DEPLOYCHECK_CHECKS(name)                                                      \
-  static void deploycheck_register_##name();                                          \
-  static const ::deploycheck::ChecksRegistrar DEPLOYCHECK_CHECKS_CONCAT(              \
-      deploycheck_registrar_, name){&deploycheck_register_##name};                    \
+#define DEPLOYCHECK_CHECKS(name)                                         \
+  static void deploycheck_register_##name();                             \
+  static const ::deploycheck::ChecksRegistrar DEPLOYCHECK_CHECKS_CONCAT( \
+      deploycheck_registrar_, name){&deploycheck_register_##name};       \
   static void deploycheck_register_##name()
 
 }  // namespace deploycheck

@@ -22,7 +22,7 @@ struct CtestScriptOptions {
   std::filesystem::path executable;
   std::filesystem::path run_dir;
   std::filesystem::path xml_dir;
-  std::filesystem::path runtime_env;    // sandbox environments only
+  std::filesystem::path runtime_env;  // sandbox environments only
   std::map<std::string, SuiteDefaults> suites;
 };
 

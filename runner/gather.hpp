@@ -10,9 +10,9 @@
 namespace deploycheck {
 
 struct GatherSpec {
-  std::string probe;    // HTTP
-  std::string target;   // health_main (sanitised)
-  std::string suite;    // label of the suite whose checks need it
+  std::string probe;   // HTTP
+  std::string target;  // health_main (sanitised)
+  std::string suite;   // label of the suite whose checks need it
   Policy policy;
   Phase phase = Phase::kBoth;
   Gatherer gatherer;
@@ -28,6 +28,7 @@ std::optional<Fact> need_fact(const std::string& key);
 
 // Re-gathers `key` until `holds(fact)` or the policy's `eventually` passes; returns the last
 // fact. Records the attempts it took as the test property "attempts".
-std::optional<Fact> fact_when(const std::string& key, const std::function<bool(const Fact&)>& holds);
+std::optional<Fact> fact_when(const std::string& key,
+                              const std::function<bool(const Fact&)>& holds);
 
 }  // namespace deploycheck

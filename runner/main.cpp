@@ -53,7 +53,8 @@ std::optional<SuiteDefaults> parse_suite_default(const std::string& spec, std::s
   // Name:phase:severity
   std::istringstream in(spec);
   std::string phase, severity;
-  if (!std::getline(in, name, ':') || !std::getline(in, phase, ':') || !std::getline(in, severity)) {
+  if (!std::getline(in, name, ':') || !std::getline(in, phase, ':') ||
+      !std::getline(in, severity)) {
     return std::nullopt;
   }
   auto p = parse_phase(phase);
@@ -101,7 +102,8 @@ Flags take_flags(int& argc, char** argv) {
         std::string name;
         auto defaults = parse_suite_default(line, name);
         if (!defaults) {
-          std::cerr << "error: " << *v << ": '" << line << "': expected Name:pre|post|both:critical|high|medium|low\n";
+          std::cerr << "error: " << *v << ": '" << line
+                    << "': expected Name:pre|post|both:critical|high|medium|low\n";
           std::exit(2);
         }
         ctest.suites[name] = *defaults;
@@ -138,8 +140,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Listing and registering tests reads no file and no secret; running them does.
-  const bool listing = flags.ctest.has_value() ||
-                       std::any_of(argv, argv + argc, [](const char* a) {
+  const bool listing = flags.ctest.has_value() || std::any_of(argv, argv + argc, [](const char* a) {
                          return std::string_view(a).starts_with("--gtest_list_tests");
                        });
   if (!listing) {

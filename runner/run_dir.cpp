@@ -85,9 +85,8 @@ int open_run(const std::filesystem::path& run_dir) {
     return 1;
   }
   if (holder == 0) hold_lock_until_ctest_exits(ctest);
-  write_text(run_dir / "holder",
-             "pid " + std::to_string(holder) + " for ctest pid " + std::to_string(ctest) +
-                 ", run " + run_id);
+  write_text(run_dir / "holder", "pid " + std::to_string(holder) + " for ctest pid " +
+                                     std::to_string(ctest) + ", run " + run_id);
   std::cout << "Run.Open: run " << run_id << " in " << run_dir.string() << "\n";
   return 0;
 }
@@ -101,7 +100,8 @@ int close_run(const std::filesystem::path& run_dir) {
     if (::kill(pid, SIGTERM) == 0) {
       // Wait (briefly) until the lock is free, so the next ctest can start at once.
       const int fd = ::open((run_dir / "lock").c_str(), O_RDWR);
-      for (int i = 0; fd >= 0 && i < 100 && ::flock(fd, LOCK_EX | LOCK_NB) != 0; ++i) ::usleep(10'000);
+      for (int i = 0; fd >= 0 && i < 100 && ::flock(fd, LOCK_EX | LOCK_NB) != 0; ++i)
+        ::usleep(10'000);
       if (fd >= 0) ::close(fd);
     }
   }

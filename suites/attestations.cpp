@@ -13,13 +13,18 @@ DEPLOYCHECK_CHECKS(Attestation) {
     std::string variable = "DEPLOYCHECK_ATTEST_" + a.id;
     std::transform(variable.begin(), variable.end(), variable.begin(),
                    [](unsigned char c) { return std::toupper(c); });
-    register_check(CheckSpec{.suite = "Attestation", .name = "Confirmed", .target = a.id, .phase = a.phase,
-                             .severity = a.severity, .checklist = a.checklist},
+    register_check(CheckSpec{.suite = "Attestation",
+                             .name = "Confirmed",
+                             .target = a.id,
+                             .phase = a.phase,
+                             .severity = a.severity,
+                             .checklist = a.checklist},
                    [variable, item = a.item] {
                      const auto who = runtime_values().lookup(variable);
                      if (!who || who->text.empty()) {
-                       GTEST_SKIP() << "not attested: \"" << item << "\". A person confirms it, then sets "
-                                    << variable << "=<their name> for this run.";
+                       GTEST_SKIP()
+                           << "not attested: \"" << item << "\". A person confirms it, then sets "
+                           << variable << "=<their name> for this run.";
                      }
                      ::testing::Test::RecordProperty("attested_by", who->text);
                      SUCCEED() << "attested by " << who->text << " (" << who->origin << ")";

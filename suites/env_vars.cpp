@@ -3,7 +3,8 @@
 // DATABASE_URL; 003's "production environment variables verified"; 004's "set in Railway".
 //
 // One test per required variable and per rule of each variable, so a report names exactly
-// what is wrong: EnvVars.Required/DATABASE_URL, EnvVars.Boolean/DEBUG, EnvVars.Strong/JWT_SECRET_KEY.
+// what is wrong: EnvVars.Required/DATABASE_URL, EnvVars.Boolean/DEBUG,
+// EnvVars.Strong/JWT_SECRET_KEY.
 #include <sys/stat.h>
 
 #include "fixtures/dotenv.hpp"
@@ -20,17 +21,23 @@ const std::string kAllConfigured =
     "000 Environment Variables Verification: All required environment variables configured";
 const std::string kVerified =
     "000 Environment Variables Verification: Environment variables verification script passed";
-const std::string kDotenv = "002 Environment Setup: Environment variables configured (.env.production)";
-const std::string kProductionVerified = "003 Configuration: Production environment variables verified";
+const std::string kDotenv =
+    "002 Environment Setup: Environment variables configured (.env.production)";
+const std::string kProductionVerified =
+    "003 Configuration: Production environment variables verified";
 const std::string kRailway = "004 Infrastructure: Environment variables set in Railway";
 const std::string kNotPlainText =
-    "000 Environment Variables Verification: Secrets stored in secure secrets manager (not plain text)";
+    "000 Environment Variables Verification: Secrets stored in secure secrets manager (not plain "
+    "text)";
 
 // Checklist lines about one particular variable.
 std::vector<std::string> items_for(const std::string& key) {
-  if (key == "DEBUG") return {kVerified, "000 Django Settings: DEBUG (must be False in production)"};
-  if (key == "DATABASE_URL") return {kVerified, "002 Environment Setup: DATABASE_URL properly formatted and tested"};
-  if (key == "DJANGO_SECRET_KEY") return {kVerified, "000 Django Settings: DJANGO_SECRET_KEY (generate unique)"};
+  if (key == "DEBUG")
+    return {kVerified, "000 Django Settings: DEBUG (must be False in production)"};
+  if (key == "DATABASE_URL")
+    return {kVerified, "002 Environment Setup: DATABASE_URL properly formatted and tested"};
+  if (key == "DJANGO_SECRET_KEY")
+    return {kVerified, "000 Django Settings: DJANGO_SECRET_KEY (generate unique)"};
   if (key == "ALLOWED_HOSTS") return {kVerified, "000 Django Settings: ALLOWED_HOSTS"};
   return {kVerified};
 }
@@ -69,11 +76,16 @@ void register_dotenv_sources(const EnvVarsConfig& config) {
     while (!ids.insert(id).second) id += "_";
     Policy policy{.timeout = Duration{5000}, .retries = 0};
     const auto key = register_gather(GatherSpec{
-        .probe = "Dotenv", .target = id, .suite = "EnvVars", .policy = policy, .gatherer = [source](const Policy&) {
+        .probe = "Dotenv",
+        .target = id,
+        .suite = "EnvVars",
+        .policy = policy,
+        .gatherer = [source](const Policy&) {
           const auto path = runtime_values().expand_path(source, environment().file.parent_path());
           struct stat st {};
           if (::stat(path.c_str(), &st) != 0) {
-            throw Unreachable(path.string() + ": cannot read the dotenv file: " + std::strerror(errno));
+            throw Unreachable(path.string() +
+                              ": cannot read the dotenv file: " + std::strerror(errno));
           }
           try {
             const auto entries = dotenv::parse_file(path);
@@ -89,30 +101,36 @@ void register_dotenv_sources(const EnvVarsConfig& config) {
     g_source_facts.push_back(key);
 
     if (!config.private_dotenv) continue;
-    register_check(
-        CheckSpec{.suite = "EnvVars", .name = "DotenvPrivate", .target = id, .phase = Phase::kBoth,
-                  .severity = Severity::kHigh, .checklist = {kNotPlainText}, .gathers = {key}},
-        [key] {
-          auto fact = need_fact(key);
-          if (!fact) return;
-          const std::string path = fact->data.at("path");
-          const int mode = fact->data.at("mode");
-          std::vector<std::string> secrets;
-          for (const auto& r : environment().env_vars->rules) {
-            if (!r.secret) continue;
-            auto value = app_values().lookup(r.key);
-            if (value && value->origin.rfind(path + ":", 0) == 0) secrets.push_back(r.key);
-          }
-          if (secrets.empty()) {
-            SUCCEED() << path << " holds no variable marked secret";
-            return;
-          }
-          char octal[8];
-          std::snprintf(octal, sizeof octal, "%04o", mode);
-          EXPECT_EQ(mode & 077, 0) << path << " holds secrets (" << ::testing::PrintToString(secrets)
-                                   << ") but its mode is " << octal
-                                   << ": group or others can read it. Run: chmod 600 " << path;
-        });
+    register_check(CheckSpec{.suite = "EnvVars",
+                             .name = "DotenvPrivate",
+                             .target = id,
+                             .phase = Phase::kBoth,
+                             .severity = Severity::kHigh,
+                             .checklist = {kNotPlainText},
+                             .gathers = {key}},
+                   [key] {
+                     auto fact = need_fact(key);
+                     if (!fact) return;
+                     const std::string path = fact->data.at("path");
+                     const int mode = fact->data.at("mode");
+                     std::vector<std::string> secrets;
+                     for (const auto& r : environment().env_vars->rules) {
+                       if (!r.secret) continue;
+                       auto value = app_values().lookup(r.key);
+                       if (value && value->origin.rfind(path + ":", 0) == 0)
+                         secrets.push_back(r.key);
+                     }
+                     if (secrets.empty()) {
+                       SUCCEED() << path << " holds no variable marked secret";
+                       return;
+                     }
+                     char octal[8];
+                     std::snprintf(octal, sizeof octal, "%04o", mode);
+                     EXPECT_EQ(mode & 077, 0)
+                         << path << " holds secrets (" << ::testing::PrintToString(secrets)
+                         << ") but its mode is " << octal
+                         << ": group or others can read it. Run: chmod 600 " << path;
+                   });
   }
 }
 
@@ -120,8 +138,12 @@ void rule_check(const EnvRule& rule, const std::string& name, EnvVarMatcher matc
                 std::vector<std::string> extra_items = {}) {
   auto items = items_for(rule.key);
   items.insert(items.end(), extra_items.begin(), extra_items.end());
-  register_check(CheckSpec{.suite = "EnvVars", .name = name, .target = rule.key, .phase = Phase::kBoth,
-                           .severity = environment().env_vars->severity, .checklist = items,
+  register_check(CheckSpec{.suite = "EnvVars",
+                           .name = name,
+                           .target = rule.key,
+                           .phase = Phase::kBoth,
+                           .severity = environment().env_vars->severity,
+                           .checklist = items,
                            .gathers = g_source_facts},
                  [key = rule.key, secret = rule.secret, matcher] {
                    const EnvVar variable = var(key, secret);
@@ -141,7 +163,10 @@ DEPLOYCHECK_CHECKS(EnvVars) {
   register_dotenv_sources(config);
 
   for (const auto& key : config.required) {
-    register_check(CheckSpec{.suite = "EnvVars", .name = "Required", .target = key, .phase = Phase::kBoth,
+    register_check(CheckSpec{.suite = "EnvVars",
+                             .name = "Required",
+                             .target = key,
+                             .phase = Phase::kBoth,
                              .severity = config.severity,
                              .checklist = {kAllConfigured, kDotenv, kProductionVerified, kRailway},
                              .gathers = g_source_facts},

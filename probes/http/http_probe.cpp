@@ -1,6 +1,5 @@
 #include "probes/http/http_probe.hpp"
 
-
 #include <algorithm>
 #include <memory>
 
@@ -36,7 +35,8 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   const auto colon = line.find(':');
   if (colon != std::string::npos) {
     std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     std::string value = line.substr(colon + 1);
     const auto first = value.find_first_not_of(" \t");
     const auto last = value.find_last_not_of(" \t\r\n");
@@ -100,10 +100,13 @@ HttpResponse fetch(const HttpRequest& request, Duration timeout) {
   api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   long version = 0;
   api.easy_getinfo(c, CURLINFO_HTTP_VERSION, &version);
-  response.http_version = version == CURL_HTTP_VERSION_2_0 ? "2" : version == CURL_HTTP_VERSION_3 ? "3" : "1.1";
-  response.timings = HttpTimings{millis(c, CURLINFO_NAMELOOKUP_TIME_T), millis(c, CURLINFO_CONNECT_TIME_T),
-                                 millis(c, CURLINFO_APPCONNECT_TIME_T), millis(c, CURLINFO_STARTTRANSFER_TIME_T),
-                                 millis(c, CURLINFO_TOTAL_TIME_T)};
+  response.http_version = version == CURL_HTTP_VERSION_2_0 ? "2"
+                          : version == CURL_HTTP_VERSION_3 ? "3"
+                                                           : "1.1";
+  response.timings =
+      HttpTimings{millis(c, CURLINFO_NAMELOOKUP_TIME_T), millis(c, CURLINFO_CONNECT_TIME_T),
+                  millis(c, CURLINFO_APPCONNECT_TIME_T), millis(c, CURLINFO_STARTTRANSFER_TIME_T),
+                  millis(c, CURLINFO_TOTAL_TIME_T)};
   return response;
 }
 
@@ -117,8 +120,11 @@ nlohmann::json to_json(const HttpResponse& r) {
                    {"body", r.body},
                    {"body_truncated", r.body_truncated},
                    {"timings_ms",
-                    {{"dns", r.timings.dns}, {"connect", r.timings.connect}, {"tls", r.timings.tls},
-                     {"first_byte", r.timings.first_byte}, {"total", r.timings.total}}}};
+                    {{"dns", r.timings.dns},
+                     {"connect", r.timings.connect},
+                     {"tls", r.timings.tls},
+                     {"first_byte", r.timings.first_byte},
+                     {"total", r.timings.total}}}};
   if (r.tls_error) j["tls_error"] = *r.tls_error;
   return j;
 }
@@ -132,7 +138,8 @@ HttpResponse http_response_from_json(const nlohmann::json& j) {
   r.body = j.at("body");
   r.body_truncated = j.at("body_truncated");
   const auto& t = j.at("timings_ms");
-  r.timings = HttpTimings{t.at("dns"), t.at("connect"), t.at("tls"), t.at("first_byte"), t.at("total")};
+  r.timings =
+      HttpTimings{t.at("dns"), t.at("connect"), t.at("tls"), t.at("first_byte"), t.at("total")};
   if (j.contains("tls_error")) r.tls_error = j.at("tls_error").get<std::string>();
   return r;
 }

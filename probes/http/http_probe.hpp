@@ -4,9 +4,8 @@
 //
 // (The Smoke suite's issue replaces this with libcurl's multi interface for many requests in
 // flight; the facts it returns stay the same shape.)
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 

@@ -4,7 +4,9 @@
 #include "runner/check.hpp"
 
 // Default labels from deploycheck_add_suite(MyChecks ... PHASE post SEVERITY high).
-TEST(MyChecks, PlainTestJoinsEveryEnvironment) { EXPECT_EQ(2 + 2, 4); }
+TEST(MyChecks, PlainTestJoinsEveryEnvironment) {
+  EXPECT_EQ(2 + 2, 4);
+}
 
 class MyEnvironmentChecks : public deploycheck::Check {};
 

@@ -1,19 +1,19 @@
 // Deadlines and retries against real sockets on loopback: a closed port, a port that accepts
 // and never answers, and a server that only starts answering after 2 s.
+#include "probes/policy.hpp"
+
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
 #include "probes/facts.hpp"
 #include "probes/http/http_probe.hpp"
-#include "probes/policy.hpp"
 
 namespace deploycheck {
 namespace {
@@ -123,7 +123,8 @@ TEST(Deadline, RetriesStopAtTheFirstAnswer) {
     (void)::write(client, reply, sizeof reply - 1);
     ::close(client);
   });
-  const auto result = fetch_with(quick_policy(), "http://127.0.0.1:" + std::to_string(server.port()) + "/");
+  const auto result =
+      fetch_with(quick_policy(), "http://127.0.0.1:" + std::to_string(server.port()) + "/");
   answer.join();
   EXPECT_EQ(result.value.status, 204);
   EXPECT_EQ(result.attempts, 1);
@@ -141,7 +142,8 @@ class LateServer {
           const int client = ::accept(s.fd(), nullptr, nullptr);
           char buffer[4096];
           (void)::read(client, buffer, sizeof buffer);
-          const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+          const char reply[] =
+              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
           (void)::write(client, reply, sizeof reply - 1);
           ::close(client);
         }) {}

@@ -95,7 +95,8 @@ int command_down(const Options& options) {
     } else if (const Module* module = find_module(name); module && !module->runs_process()) {
       std::cout << name << " forgotten (its files go with the data dir)\n";
     } else if (module == nullptr) {
-      std::cerr << "deploycheck-sandboxctl: no service named '" << name << "' is known or running\n";
+      std::cerr << "deploycheck-sandboxctl: no service named '" << name
+                << "' is known or running\n";
     }
     std::error_code ignored;
     std::filesystem::remove(state.pid_file(name), ignored);

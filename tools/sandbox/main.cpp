@@ -1,4 +1,5 @@
-// deploycheck-sandboxctl: starts the sandbox environment's real services on loopback and stops them.
+// deploycheck-sandboxctl: starts the sandbox environment's real services on loopback and stops
+// them.
 //
 //   deploycheck-sandboxctl up     --state-dir DIR [--watch-pid PID | --watch-parent]
 //                              [--templates DIR] SERVICE...

@@ -179,10 +179,14 @@ LaunchResult launch_supervisor(const StateDir& state, const Module& module,
                                int watch_pidfd) {
   const std::string name(module.name());
   const fs::path log = supervisor_log(data_dir, name);
-  std::vector<std::string> args{"deploycheck-sandboxctl", "supervise",
-                                "--state-dir",         state.root().string(),
-                                "--templates",         templates_dir.string(),
-                                "--status-fd",         std::to_string(kStatusFd)};
+  std::vector<std::string> args{"deploycheck-sandboxctl",
+                                "supervise",
+                                "--state-dir",
+                                state.root().string(),
+                                "--templates",
+                                templates_dir.string(),
+                                "--status-fd",
+                                std::to_string(kStatusFd)};
   if (watch_pidfd >= 0) {
     args.insert(args.end(), {"--watch-fd", std::to_string(kWatchFd)});
   }

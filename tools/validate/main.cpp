@@ -53,7 +53,8 @@ std::string generate(const std::string& path, const std::string& text) {
       << "namespace deploycheck::embedded {\n"
       << "extern const char kYaml[] = {";
   for (std::size_t i = 0; i < text.size(); ++i) {
-    out << (i % 20 == 0 ? "\n  " : "") << static_cast<int>(static_cast<signed char>(text[i])) << ",";
+    out << (i % 20 == 0 ? "\n  " : "") << static_cast<int>(static_cast<signed char>(text[i]))
+        << ",";
   }
   out << "\n  0};\n"
       << "extern const std::size_t kYamlSize = " << text.size() << ";\n"

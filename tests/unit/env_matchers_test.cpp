@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/captured_failure.hpp"
+
 namespace deploycheck {
 namespace {
 
@@ -49,19 +51,7 @@ std::string describe_negation(const EnvVarMatcher& m) {
   return DescribeMatcher<const EnvVar&>(m, /*negation=*/true);
 }
 
-// Runs `body`, which must record exactly one failure, and returns its message.
-std::string captured_failure(const std::function<void()>& body) {
-  ::testing::TestPartResultArray results;
-  {
-    ::testing::ScopedFakeTestPartResultReporter reporter(
-        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
-    body();
-  }
-  EXPECT_EQ(results.size(), 1) << "expected exactly one captured failure";
-  std::string messages;
-  for (int i = 0; i < results.size(); ++i) messages += results.GetTestPartResult(i).message();
-  return messages;
-}
+using deploycheck::testing::captured_failure;
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),

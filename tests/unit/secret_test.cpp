@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/captured_failure.hpp"
+
 namespace deploycheck {
 namespace {
 
@@ -20,20 +22,7 @@ using ::testing::Not;
 
 constexpr char kCanary[] = "CANARY-7f3a9c-SECRET-VALUE-0042";
 
-// Runs `body`, which must record exactly one failure, and returns that failure's message
-// without letting it fail this test.
-std::string captured_failure(const std::function<void()>& body) {
-  ::testing::TestPartResultArray results;
-  {
-    ::testing::ScopedFakeTestPartResultReporter reporter(
-        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &results);
-    body();
-  }
-  EXPECT_EQ(results.size(), 1) << "expected exactly one captured failure";
-  std::string messages;
-  for (int i = 0; i < results.size(); ++i) messages += results.GetTestPartResult(i).message();
-  return messages;
-}
+using deploycheck::testing::captured_failure;
 
 TEST(Secret, RevealsItsValueOnlyThroughReveal) {
   const Secret s{kCanary};

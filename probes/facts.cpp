@@ -129,7 +129,7 @@ std::optional<Fact> FactStore::read(const std::string& key) const {
 
 void FactStore::write(const std::string& key, const Fact& fact) const {
   if (!run_dir_) {
-    const_cast<FactStore*>(this)->memory_[key] = fact;
+    memory_[key] = fact;
     return;
   }
   const auto path = fact_path(key);

@@ -65,7 +65,7 @@ class FactStore {
   std::map<std::string, Entry> gatherers_;
   std::optional<std::filesystem::path> run_dir_;
   std::string run_id_;
-  std::map<std::string, Fact> memory_;
+  mutable std::map<std::string, Fact> memory_;  // facts of a run without a run directory
 };
 
 std::string utc_now_iso8601();

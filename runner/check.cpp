@@ -27,6 +27,11 @@ std::vector<std::pair<std::string, CheckSpec>>& overrides() {
   return all;
 }
 
+std::vector<std::string>& override_errors() {
+  static std::vector<std::string> all;
+  return all;
+}
+
 // A gtest test whose body is a function chosen at run time.
 class RegisteredCheck : public Check {
  public:
@@ -113,8 +118,16 @@ LabelOverride::LabelOverride(const char* suite, const char* test, const char* ph
   CheckSpec spec;
   spec.suite = suite;
   spec.name = test;
-  spec.phase = parse_phase(phase).value_or(Phase::kBoth);
-  spec.severity = parse_severity(severity).value_or(Severity::kMedium);
+  const auto p = parse_phase(phase);
+  const auto s = parse_severity(severity);
+  const std::string where = std::string("DEPLOYCHECK_LABELS(") + suite + ", " + test + ")";
+  if (!p) override_errors().push_back(where + ": phase '" + phase + "' is not pre, post or both");
+  if (!s) {
+    override_errors().push_back(where + ": severity '" + severity +
+                                "' is not critical, high, medium or low");
+  }
+  spec.phase = p.value_or(Phase::kBoth);
+  spec.severity = s.value_or(Severity::kMedium);
   if (*checklist != '\0') spec.checklist.emplace_back(checklist);
   overrides().emplace_back(std::string(suite) + "." + test, std::move(spec));
 }

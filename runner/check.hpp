@@ -46,6 +46,8 @@ struct CheckSpec {
 
 // Registers `body` as the gtest test `suite.name/target`.
 void register_check(CheckSpec spec, std::function<void()> body);
+// The same for a Gather.* test (a CTest FIXTURES_SETUP); see runner/gather.hpp.
+void register_gather_test(CheckSpec spec, std::function<void()> body);
 
 // Test metadata, keyed by gtest full name ("EnvVars.Required/DATABASE_URL"). Gathers are
 // registered like checks, with is_gather set.
@@ -65,6 +67,9 @@ struct LabelOverride {
                 const char* checklist = "");
 };
 const std::vector<std::pair<std::string, CheckSpec>>& label_overrides();
+// Mistakes in DEPLOYCHECK_LABELS (a phase or severity that does not exist), reported by main()
+// before anything runs: static initialisation cannot report them itself.
+const std::vector<std::string>& label_override_errors();
 
 #define DEPLOYCHECK_LABELS(suite, test, phase, severity, ...)                     \
   static const ::deploycheck::LabelOverride deploycheck_labels_##suite##_##test { \

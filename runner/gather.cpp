@@ -6,8 +6,6 @@
 
 namespace deploycheck {
 
-void register_gather_test(CheckSpec spec, std::function<void()> body);  // check.cpp
-
 std::string register_gather(GatherSpec spec) {
   spec.target = sanitize(spec.target);
   const std::string key = spec.probe + "/" + spec.target;

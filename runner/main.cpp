@@ -132,6 +132,8 @@ bool all_skipped() {
 int main(int argc, char** argv) {
   using namespace deploycheck;
   Flags flags = take_flags(argc, argv);
+  for (const auto& error : label_override_errors()) std::cerr << "error: " << error << "\n";
+  if (!label_override_errors().empty()) return 2;
   try {
     set_environment(load_environment(std::string_view(embedded::kYaml, embedded::kYamlSize),
                                      embedded::kYamlPath, LoadMode::kAlreadyValidated));

@@ -136,6 +136,8 @@ const std::vector<std::pair<std::string, CheckSpec>>& label_overrides() {
   return overrides();
 }
 
+const std::vector<std::string>& label_override_errors() { return override_errors(); }
+
 ChecksRegistrar::ChecksRegistrar(void (*fn)()) {
   registrars().push_back(fn);
 }

@@ -19,7 +19,8 @@ if(NOT _rc EQUAL 0)
 endif()
 set(DEPLOYCHECK_VALIDATOR ${_dir}/deploycheck-validate CACHE INTERNAL "")
 # Rebuild it when its sources change.
-foreach(_f tools/validate/main.cpp fixtures/environment.cpp fixtures/environment.hpp
-           fixtures/yaml_reader.cpp fixtures/yaml_reader.hpp fixtures/units.cpp)
+file(GLOB _validator_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/fixtures/*)
+foreach(_f tools/validate/main.cpp cmake/validator/CMakeLists.txt)
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${_f})
 endforeach()
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_validator_sources})

@@ -5,10 +5,15 @@
 # services watch ctest's pid (--watch-parent).
 #
 # Services are listed in start order; each requires the fixtures of those it depends on.
-set(DEPLOYCHECK_SANDBOX_SERVICES ca nginx appenv)
+set(DEPLOYCHECK_SANDBOX_SERVICES
+  ca nginx appenv dns_primary dns_secondary dns_diverged dns_silent)
 set(_deps_ca "")
 set(_deps_nginx ca)
 set(_deps_appenv ca nginx)
+set(_deps_dns_primary "")
+set(_deps_dns_secondary "")
+set(_deps_dns_diverged "")
+set(_deps_dns_silent "")
 
 set(_labels "sandbox;Sandbox;pre;post;critical;sandbox:pre;sandbox:post")
 foreach(service IN LISTS DEPLOYCHECK_SANDBOX_SERVICES)

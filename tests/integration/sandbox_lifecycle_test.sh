@@ -3,6 +3,8 @@
 # state dirs, then once more tied to a watched pid that exits. After each stop nothing may be
 # left: no supervisor, no service process (by recorded pid, by process group, and by `pgrep -f`
 # on the state and data dir paths), no listening port, no data dir. sandbox.env must be 0600.
+# The DNS servers are checked with dig: the knot instances answer with their zones (primary and
+# secondary alike, diverged with its own `www`), and dns_silent never answers, on UDP or TCP.
 #
 # usage: sandbox_lifecycle_test.sh PATH/TO/deploycheck-sandboxctl [TEMPLATES_DIR]
 set -euo pipefail
@@ -11,6 +13,11 @@ tool=${1:?usage: $0 PATH/TO/deploycheck-sandboxctl [TEMPLATES_DIR]}
 templates_args=()
 if [[ $# -ge 2 ]]; then templates_args=(--templates "$2"); fi
 [[ -x $tool ]] || { echo "FAIL: $tool is not an executable (expected the built deploycheck-sandboxctl)" >&2; exit 1; }
+command -v dig >/dev/null || { echo "FAIL: dig is missing (expected Debian's dnsutils: run scripts/setup-debian)" >&2; exit 1; }
+
+services=(ca nginx appenv dns_primary dns_secondary dns_diverged dns_silent)
+# The services that run a process, each with a pid file in the state dir.
+processes=(nginx dns_primary dns_secondary dns_diverged dns_silent)
 
 work=$(mktemp -d /tmp/deploycheck-lifecycle.XXXXXX)
 state_dirs=()
@@ -29,9 +36,10 @@ fail() {
 # Values of sandbox.env without sourcing it (it holds secrets in later modules: never print it).
 env_value() { sed -n "s/^$2=//p" "$1" | head -n1; }
 
+# Free for TCP and UDP (DNS holds both); without ss only TCP is checked.
 port_is_free() {
   if command -v ss >/dev/null; then
-    [[ -z $(ss -Hltn "sport = :$1") ]]
+    [[ -z $(ss -Hltun "sport = :$1") ]]
   else
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
   fi
@@ -57,32 +65,108 @@ wait_gone() {
 # Everything the sandbox had must be gone: pids, process groups, processes naming our paths,
 # ports, and the data dir.
 assert_nothing_left() {
-  local what=$1 state=$2 data=$3 pids=$4 pgid=$5 ports=$6
+  local what=$1 state=$2 data=$3 pids=$4 pgids=$5 ports=$6
   for pid in $pids; do
     is_running "$pid" && fail "$what: pid $pid ($(ps -o cmd= -p "$pid")) still runs after stop"
   done
-  local left="" pid
-  for pid in $(pgrep -g "$pgid" || true); do
-    if is_running "$pid"; then left+=" $pid"; fi
+  local left pid pgid
+  for pgid in $pgids; do
+    left=""
+    for pid in $(pgrep -g "$pgid" || true); do
+      if is_running "$pid"; then left+=" $pid"; fi
+    done
+    [[ -z $left ]] || fail "$what: process group $pgid still has pids:$left"
   done
-  [[ -z $left ]] || fail "$what: process group $pgid still has pids:$left"
   left=$(pgrep -f -- "$state" || true)
   [[ -z $left ]] || fail "$what: processes still name $state: $(ps -o pid=,cmd= -p "${left//$'\n'/,}")"
   left=$(pgrep -f -- "$data" || true)
   [[ -z $left ]] || fail "$what: processes still name $data: $(ps -o pid=,cmd= -p "${left//$'\n'/,}")"
   for port in $ports; do port_is_free "$port" || fail "$what: port $port is still listening"; done
+  # The blackhole's command line names its port, not our paths.
+  for port in $ports; do
+    left=$(pgrep -f -- "blackhole --port $port\$" || true)
+    [[ -z $left ]] || fail "$what: the blackhole on port $port still runs (pids $left)"
+  done
   [[ ! -e $data ]] || fail "$what: the data dir $data still exists"
   [[ ! -e $state/data && ! -e $state/sandbox.env ]] || fail "$what: $state still points at data"
+}
+
+# `dig +short` against a sandbox server; fails the test when dig itself fails.
+dig_short() {
+  local what=$1 port=$2 name=$3 type=$4 answer
+  answer=$(dig @127.0.0.1 -p "$port" +time=2 +tries=1 +short "$name" "$type") ||
+    fail "$what: dig @127.0.0.1 -p $port $name $type exited $?"
+  echo "$answer"
+}
+
+expect_answer() {
+  local what=$1 port=$2 name=$3 type=$4 expected=$5 answer
+  answer=$(dig_short "$what" "$port" "$name" "$type")
+  [[ $answer == "$expected" ]] ||
+    fail "$what: 127.0.0.1:$port answered '$answer' for $name $type, expected '$expected'"
+}
+
+# The knot servers answer with their zones; dns_silent times out on UDP and on TCP.
+check_dns() {
+  local what=$1 env_path=$2 primary secondary diverged silent
+  primary=$(env_value "$env_path" SANDBOX_DNS_PRIMARY_PORT)
+  secondary=$(env_value "$env_path" SANDBOX_DNS_SECONDARY_PORT)
+  diverged=$(env_value "$env_path" SANDBOX_DNS_DIVERGED_PORT)
+  silent=$(env_value "$env_path" SANDBOX_DNS_SILENT_PORT)
+  expect_answer "$what (primary)" "$primary" www.sandbox.deploycheck.test A 127.0.0.11
+  expect_answer "$what (secondary)" "$secondary" www.sandbox.deploycheck.test A 127.0.0.11
+  expect_answer "$what (diverged)" "$diverged" www.sandbox.deploycheck.test A 127.0.0.66
+  expect_answer "$what (primary)" "$primary" app.sandbox.deploycheck.test CNAME api.sandbox.deploycheck.test.
+  expect_answer "$what (primary)" "$primary" www.broken.deploycheck.test A 127.0.0.99
+  expect_answer "$what (primary)" "$primary" host0001.bench.deploycheck.test A 127.0.0.1
+  expect_answer "$what (primary)" "$primary" host0500.bench.deploycheck.test A 127.0.1.250
+  expect_answer "$what (primary)" "$primary" host1000.bench.deploycheck.test A 127.0.3.250
+
+  # The DKIM record: several character-strings that join into one RSA-2048 key, the same on
+  # every server.
+  local name=sel1._domainkey.sandbox.deploycheck.test dkim joined port
+  dkim=$(dig_short "$what (primary)" "$primary" $name TXT)
+  [[ $(grep -o '" "' <<<"$dkim" | wc -l) -ge 2 ]] ||
+    fail "$what: expected $name TXT in several character-strings, got: $dkim"
+  joined=$(sed 's/" "//g; s/"//g' <<<"$dkim")
+  [[ $joined == "v=DKIM1; k=rsa; p="* ]] || fail "$what: $name TXT is '$joined'"
+  base64 -d <<<"${joined#v=DKIM1; k=rsa; p=}" >"$work/dkim.der" ||
+    fail "$what: the p= of $name is not base64: $joined"
+  if command -v openssl >/dev/null; then
+    openssl pkey -pubin -inform DER -in "$work/dkim.der" -noout -text | grep -q 'Public-Key: (2048 bit)' ||
+      fail "$what: the p= of $name is not an RSA-2048 public key"
+  fi
+  for port in "$secondary" "$diverged"; do
+    [[ $(dig_short "$what" "$port" $name TXT) == "$dkim" ]] ||
+      fail "$what: 127.0.0.1:$port serves another $name than the primary"
+  done
+
+  # Never answers: dig gives up after its 1 s and exits 9 ("no reply from server"). UDP and TCP
+  # run side by side to keep the round short.
+  local start=$SECONDS udp_rc=0 tcp_rc=0
+  dig @127.0.0.1 -p "$silent" +time=1 +tries=1 www.sandbox.deploycheck.test A >"$work/silent-udp.out" &
+  local udp_pid=$!
+  dig @127.0.0.1 -p "$silent" +tcp +time=1 +tries=1 www.sandbox.deploycheck.test A >"$work/silent-tcp.out" || tcp_rc=$?
+  wait "$udp_pid" || udp_rc=$?
+  [[ $udp_rc -eq 9 ]] || fail "$what: dig over UDP to the silent port $silent exited $udp_rc, expected 9 (timeout): $(cat "$work/silent-udp.out")"
+  [[ $tcp_rc -eq 9 ]] || fail "$what: dig over TCP to the silent port $silent exited $tcp_rc, expected 9 (timeout): $(cat "$work/silent-tcp.out")"
+  grep -q 'timed out' "$work/silent-udp.out" || fail "$what: dig over UDP to $silent did not time out: $(cat "$work/silent-udp.out")"
+  ((SECONDS - start <= 5)) || fail "$what: the timeouts against the silent port took $((SECONDS - start)) s, expected about 1 s"
+  echo "  $what: dig got the zones from the knot servers and a timeout from dns_silent"
 }
 
 one_round() {
   local round=$1 state="$work/round$1/state" out
   state_dirs+=("$state")
-  out=$("$tool" up --state-dir "$state" "${templates_args[@]}" ca nginx appenv) ||
+  out=$("$tool" up --state-dir "$state" "${templates_args[@]}" "${services[@]}") ||
     fail "round $round: up exited $? (expected 0)"
   echo "$out" | sed "s/^/  round $round: /"
   grep -q '^nginx ready on 127.0.0.1:[0-9]* (https), 127.0.0.1:[0-9]* (http) in [0-9]* ms$' <<<"$out" ||
     fail "round $round: expected 'nginx ready on ... in N ms' in up's output"
+  for dns in dns_primary dns_secondary dns_diverged dns_silent; do
+    grep -q "^$dns ready on 127.0.0.1:[0-9]* (udp, tcp)" <<<"$out" ||
+      fail "round $round: expected '$dns ready on 127.0.0.1:PORT (udp, tcp)' in up's output"
+  done
 
   local env_path
   env_path=$("$tool" env --state-dir "$state") || fail "round $round: env exited non-zero"
@@ -96,7 +180,8 @@ one_round() {
   data=$(env_value "$env_path" SANDBOX_DIR)
   https=$(env_value "$env_path" SANDBOX_NGINX_HTTPS_PORT)
   http=$(env_value "$env_path" SANDBOX_NGINX_HTTP_PORT)
-  for key in SANDBOX_CA_FILE SANDBOX_NGINX_ACCESS_LOG SANDBOX_APPENV_DIR; do
+  for key in SANDBOX_CA_FILE SANDBOX_NGINX_ACCESS_LOG SANDBOX_APPENV_DIR SANDBOX_DNS_PRIMARY_PORT \
+    SANDBOX_DNS_SECONDARY_PORT SANDBOX_DNS_DIVERGED_PORT SANDBOX_DNS_SILENT_PORT; do
     [[ -n $(env_value "$env_path" $key) ]] || fail "round $round: sandbox.env lacks $key"
   done
   [[ $data == /tmp/deploycheck.* && -d $data ]] || fail "round $round: SANDBOX_DIR='$data'"
@@ -122,23 +207,32 @@ one_round() {
     [[ $body == '{"status":"healthy"}' ]] || fail "round $round: /health answered '$body'"
   fi
 
-  local record supervisor service
-  record=$(cat "$state/nginx.pid")
-  supervisor=$(sed -n 's/.*supervisor=\([0-9]*\).*/\1/p' <<<"$record")
-  service=$(sed -n 's/.*service=\([0-9]*\).*/\1/p' <<<"$record")
-  [[ $supervisor -gt 0 && $service -gt 0 ]] || fail "round $round: bad pid record '$record'"
-  [[ $(ps -o pgid= -p "$service" | tr -d ' ') == "$service" ]] ||
-    fail "round $round: nginx (pid $service) does not lead its own process group"
-  local pids="$supervisor $(pgrep -g "$service" | tr '\n' ' ')"
+  check_dns "round $round" "$env_path"
+
+  local name record supervisor service pids="" pgids="" nginx_supervisor=""
+  for name in "${processes[@]}"; do
+    record=$(cat "$state/$name.pid")
+    supervisor=$(sed -n 's/.*supervisor=\([0-9]*\).*/\1/p' <<<"$record")
+    service=$(sed -n 's/.*service=\([0-9]*\).*/\1/p' <<<"$record")
+    [[ $supervisor -gt 0 && $service -gt 0 ]] || fail "round $round: bad $name pid record '$record'"
+    [[ $(ps -o pgid= -p "$service" | tr -d ' ') == "$service" ]] ||
+      fail "round $round: $name (pid $service) does not lead its own process group"
+    pids+=" $supervisor $(pgrep -g "$service" | tr '\n' ' ')"
+    pgids+=" $service"
+    [[ $name == nginx ]] && nginx_supervisor=$supervisor
+  done
+  local dns_ports
+  dns_ports=$(for key in PRIMARY SECONDARY DIVERGED SILENT; do env_value "$env_path" "SANDBOX_DNS_${key}_PORT"; done)
 
   out=$("$tool" up --state-dir "$state" "${templates_args[@]}" nginx) ||
     fail "round $round: a second up exited non-zero"
-  grep -q "^nginx already running (supervisor pid $supervisor)" <<<"$out" ||
+  grep -q "^nginx already running (supervisor pid $nginx_supervisor)" <<<"$out" ||
     fail "round $round: a second up did not find nginx running: $out"
 
   "$tool" status --state-dir "$state" >/dev/null || fail "round $round: status exited non-zero"
   "$tool" down --state-dir "$state" | sed "s/^/  round $round: /"
-  assert_nothing_left "round $round" "$state" "$data" "$pids" "$service" "$https $http"
+  assert_nothing_left "round $round" "$state" "$data" "$pids" "$pgids" "$https $http $dns_ports"
+  [[ -z $(pgrep -f -- "knotd -c $data" || true) ]] || fail "round $round: a knotd still runs"
   "$tool" down --state-dir "$state" >/dev/null || fail "round $round: a second down exited non-zero"
   echo "  round $round: up, down and a second down left nothing behind"
 }
@@ -148,21 +242,26 @@ watched_round() {
   state_dirs+=("$state")
   sleep 300 &
   local watched=$!
-  "$tool" up --state-dir "$state" --watch-pid "$watched" "${templates_args[@]}" ca nginx >/dev/null ||
-    fail "watched: up exited non-zero"
-  local env_path data https http record supervisor service pids
+  "$tool" up --state-dir "$state" --watch-pid "$watched" "${templates_args[@]}" ca nginx dns_primary \
+    dns_silent >/dev/null || fail "watched: up exited non-zero"
+  local env_path data ports name record supervisor service supervisors="" pids="" pgids=""
   env_path=$("$tool" env --state-dir "$state")
   data=$(env_value "$env_path" SANDBOX_DIR)
-  https=$(env_value "$env_path" SANDBOX_NGINX_HTTPS_PORT)
-  http=$(env_value "$env_path" SANDBOX_NGINX_HTTP_PORT)
-  record=$(cat "$state/nginx.pid")
-  supervisor=$(sed -n 's/.*supervisor=\([0-9]*\).*/\1/p' <<<"$record")
-  service=$(sed -n 's/.*service=\([0-9]*\).*/\1/p' <<<"$record")
-  pids="$supervisor $(pgrep -g "$service" | tr '\n' ' ')"
+  ports=$(for key in NGINX_HTTPS NGINX_HTTP DNS_PRIMARY DNS_SILENT; do env_value "$env_path" "SANDBOX_${key}_PORT"; done)
+  for name in nginx dns_primary dns_silent; do
+    record=$(cat "$state/$name.pid")
+    supervisor=$(sed -n 's/.*supervisor=\([0-9]*\).*/\1/p' <<<"$record")
+    service=$(sed -n 's/.*service=\([0-9]*\).*/\1/p' <<<"$record")
+    supervisors+=" $supervisor"
+    pids+=" $supervisor $(pgrep -g "$service" | tr '\n' ' ')"
+    pgids+=" $service"
+  done
   kill "$watched"
   wait "$watched" 2>/dev/null || true
-  wait_gone "$supervisor" 10 || fail "watched: the supervisor (pid $supervisor) still runs 10 s after the watched pid exited"
-  assert_nothing_left "watched" "$state" "$data" "$pids" "$service" "$https $http"
+  for supervisor in $supervisors; do
+    wait_gone "$supervisor" 10 || fail "watched: the supervisor (pid $supervisor) still runs 10 s after the watched pid exited"
+  done
+  assert_nothing_left "watched" "$state" "$data" "$pids" "$pgids" "$ports"
   echo "  watched: the services stopped and the data dir went away when the watched pid exited"
 }
 

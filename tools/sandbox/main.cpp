@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "tools/sandbox/blackhole.hpp"
 #include "tools/sandbox/commands.hpp"
 #include "tools/sandbox/module.hpp"
 #include "tools/sandbox/supervisor.hpp"
@@ -105,6 +106,8 @@ int run(const Options& options) {
 int main(int argc, char** argv) {
   using namespace deploycheck::sandbox;
   try {
+    // Hidden: the process behind the dns_silent service (blackhole.cpp); no state dir.
+    if (argc >= 2 && std::string_view(argv[1]) == "blackhole") return run_blackhole(argc, argv);
     return run(parse(argc, argv));
   } catch (const UsageError& e) {
     std::cerr << "deploycheck-sandboxctl: " << e.what() << "\n" << kUsage;

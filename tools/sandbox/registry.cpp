@@ -10,7 +10,11 @@
 #define DEPLOYCHECK_SANDBOX_MODULES(X) \
   X(ca)                                \
   X(nginx)                             \
-  X(appenv)
+  X(appenv)                            \
+  X(dns_primary)                       \
+  X(dns_secondary)                     \
+  X(dns_diverged)                      \
+  X(dns_silent)
 
 namespace deploycheck::sandbox {
 

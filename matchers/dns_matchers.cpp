@@ -643,6 +643,61 @@ void dns::PrintTo(const Answer& a, std::ostream* os) {
   print_answer(a, "", os);
 }
 
+namespace {
+
+// Record data compared as text: names without case or trailing dot, TXT exactly.
+class AnswersWithMatcher final : public AnswerMatcher {
+ public:
+  AnswersWithMatcher(std::vector<std::string> expected, AddressMatch mode)
+      : expected_(std::move(expected)), mode_(mode) {}
+  void DescribeTo(std::ostream* os) const override {
+    *os << (mode_ == AddressMatch::kExactly ? "answers exactly " : "answers including ")
+        << join(expected_);
+  }
+  void DescribeNegationTo(std::ostream* os) const override {
+    *os << (mode_ == AddressMatch::kExactly ? "does not answer exactly "
+                                            : "does not answer all of ")
+        << join(expected_);
+  }
+
+ protected:
+  bool Judge(const dns::Answer& a, MatchResultListener* l) const override {
+    const bool text = a.query.type == RecordType::kTXT;
+    auto norm = [&](const std::string& d) { return text ? d : normal_name(d); };
+    std::vector<std::string> got, missing, unexpected;
+    for (const auto& r : a.records) got.push_back(norm(r.data));
+    for (const auto& e : expected_) {
+      if (!contains(got, norm(e))) missing.push_back(e);
+    }
+    if (mode_ == AddressMatch::kExactly) {
+      std::vector<std::string> want;
+      for (const auto& e : expected_) want.push_back(norm(e));
+      for (const auto& g : got) {
+        if (!contains(want, g)) unexpected.push_back(g);
+      }
+    }
+    if (missing.empty() && unexpected.empty()) {
+      *l << "which holds " << (mode_ == AddressMatch::kExactly ? "exactly these" : "all of them");
+      return true;
+    }
+    *l << "which";
+    if (!missing.empty()) *l << " is missing " << join(missing);
+    if (!missing.empty() && !unexpected.empty()) *l << " and";
+    if (!unexpected.empty()) *l << " has unexpected " << join(unexpected);
+    return false;
+  }
+
+ private:
+  std::vector<std::string> expected_;
+  AddressMatch mode_;
+};
+
+}  // namespace
+
+DnsMatcher AnswersWith(std::vector<std::string> expected, AddressMatch mode) {
+  return DnsMatcher(new AnswersWithMatcher(std::move(expected), mode));
+}
+
 DnsMatcher ResolvesTo(std::vector<std::string> addresses, AddressMatch mode) {
   return DnsMatcher(new ResolvesToMatcher(std::move(addresses), mode));
 }

@@ -53,6 +53,9 @@ DnsMatcher ResolvesTo(std::vector<std::string> addresses,
                       AddressMatch mode = AddressMatch::kExactly);
 // A CNAME answer whose target is `target` (case and trailing dot ignored).
 DnsMatcher IsAliasFor(std::string target);
+// Any record type: the answers, as dig +short prints them (names without trailing dots,
+// compared without case; TXT exactly), are exactly / include `expected`.
+DnsMatcher AnswersWith(std::vector<std::string> expected, AddressMatch mode = AddressMatch::kExactly);
 // Some TXT record (its strings joined) matches the ECMAScript regex (search, not full match).
 // Throws std::regex_error for an invalid pattern.
 DnsMatcher HasTxt(std::string pattern);

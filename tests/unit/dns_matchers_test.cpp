@@ -496,3 +496,36 @@ TEST(DkimKeyValid, FullMessageForAMissingKey) {
 
 }  // namespace
 }  // namespace deploycheck
+
+namespace deploycheck {
+namespace {
+
+ResolvedAnswer mx_answer(std::vector<std::string> data) {
+  dns::Answer a;
+  a.query = {"example.com", dns::RecordType::kMX};
+  a.status = dns::Status::kAnswer;
+  for (auto& d : data) a.records.push_back({"example.com", dns::RecordType::kMX, 300, d});
+  return {"127.0.0.1:5353", a};
+}
+
+TEST(AnswersWith, ComparesAnyRecordTypeAsDigPrintsIt) {
+  ::testing::StringMatchResultListener l;
+  EXPECT_TRUE(ExplainMatchResult(AnswersWith({"10 MAIL.example.com."}),
+                                 mx_answer({"10 mail.example.com"}), &l));
+  EXPECT_EQ(l.str(), "which holds exactly these");
+}
+
+TEST(AnswersWith, NamesWhatIsMissingAndWhatIsUnexpected) {
+  ::testing::StringMatchResultListener l;
+  EXPECT_FALSE(ExplainMatchResult(AnswersWith({"10 mail.example.com"}),
+                                  mx_answer({"20 backup.example.com"}), &l));
+  EXPECT_EQ(l.str(),
+            "which is missing 10 mail.example.com and has unexpected 20 backup.example.com");
+  ::testing::StringMatchResultListener includes;
+  EXPECT_TRUE(ExplainMatchResult(AnswersWith({"10 mail.example.com"}, AddressMatch::kIncludes),
+                                 mx_answer({"20 backup.example.com", "10 mail.example.com"}),
+                                 &includes));
+}
+
+}  // namespace
+}  // namespace deploycheck

@@ -1,7 +1,8 @@
 // probes/dns against a real authoritative server: knot 3.2, started by the test in a temporary
 // directory on a free loopback port, serving a zone with every record type the probe reads.
-// Plus a UDP socket that never answers (the resolver-down case) and hand-made replies for the
-// wire parser's error paths.
+// Plus a relay that drops every 10th query (loss recovery), a UDP socket that never answers (the
+// resolver-down case), hand-made replies for the wire parser's error paths, and the flow
+// control's arithmetic on its own.
 #include "probes/dns/dns_probe.hpp"
 
 #include <arpa/inet.h>
@@ -9,12 +10,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -26,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "probes/dns/flow_control.hpp"
 #include "probes/dns/wire.hpp"
 #include "probes/policy.hpp"
 
@@ -40,14 +44,15 @@ using ::testing::UnorderedElementsAre;
 namespace fs = std::filesystem;
 
 constexpr const char* kKnotd = "/usr/sbin/knotd";
-constexpr int kHosts = 1000;    // h0 … h999: the burst test
-constexpr int kBigTxt = 40;     // TXT records at big.example.test, ~2.6 kB: truncated over UDP
+constexpr int kHosts = 1000;  // h0 … h999: the burst test
+constexpr int kBigTxt = 40;   // TXT records at big.example.test, ~2.6 kB: truncated over UDP
 
 // ---------------------------------------------------------------------------------------------
 // A socket on 127.0.0.1, closed on destruction.
 class Socket {
  public:
-  Socket(int type, std::uint16_t port = 0) : fd_(::socket(AF_INET, type | SOCK_CLOEXEC, 0)) {
+  explicit Socket(int type, std::uint16_t port = 0)
+      : fd_(::socket(AF_INET, type | SOCK_CLOEXEC, 0)) {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -61,6 +66,7 @@ class Socket {
   Socket& operator=(const Socket&) = delete;
 
   bool bound() const { return bound_; }
+  int fd() const { return fd_; }
   std::uint16_t port() const {
     sockaddr_in addr{};
     socklen_t len = sizeof addr;
@@ -104,7 +110,9 @@ class TempDir {
   fs::path path_;
 };
 
-std::string repeat(char c, int n) { return std::string(static_cast<std::size_t>(n), c); }
+std::string repeat(char c, int n) {
+  return std::string(static_cast<std::size_t>(n), c);
+}
 
 std::string big_txt(int i) {
   return "record-" + std::to_string(100 + i) + "-" + repeat('x', 50);
@@ -159,25 +167,39 @@ class Knot {
     port_ = free_port();
     const std::string d = dir_.path().string();
     // No `user:` — knot keeps the identity it was started with, root or not.
-    write_file(conf, "server:\n"
-                     "  rundir: \"" + d + "\"\n"
-                     "  listen: 127.0.0.1@" + std::to_string(port_) + "\n"
-                     "  udp-workers: 2\n"
-                     "  tcp-workers: 2\n"
-                     "  background-workers: 1\n"
-                     "log:\n"
-                     "  - target: stderr\n"
-                     "    any: info\n"
-                     "database:\n"
-                     "  storage: \"" + d + "\"\n"
-                     "zone:\n"
-                     "  - domain: example.test\n"
-                     "    storage: \"" + d + "\"\n"
-                     "    file: example.test.zone\n"
-                     "  - domain: broken.test\n"
-                     "    storage: \"" + d + "\"\n"
-                     "    file: missing.zone\n");
+    write_file(conf,
+               "server:\n"
+               "  rundir: \"" +
+                   d +
+                   "\"\n"
+                   "  listen: 127.0.0.1@" +
+                   std::to_string(port_) +
+                   "\n"
+                   "  udp-workers: 2\n"
+                   "  tcp-workers: 2\n"
+                   "  background-workers: 1\n"
+                   "log:\n"
+                   "  - target: stderr\n"
+                   "    any: info\n"
+                   "database:\n"
+                   "  storage: \"" +
+                   d +
+                   "\"\n"
+                   "zone:\n"
+                   "  - domain: example.test\n"
+                   "    storage: \"" +
+                   d +
+                   "\"\n"
+                   "    file: example.test.zone\n"
+                   "  - domain: broken.test\n"
+                   "    storage: \"" +
+                   d +
+                   "\"\n"
+                   "    file: missing.zone\n");
+    // Everything the child needs is prepared here: after fork() in a process that may have
+    // threads, the child may only make async-signal-safe calls (no allocation) until exec.
     const std::string log = (dir_.path() / "knot.log").string();
+    const std::string conf_arg = conf.string();
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
@@ -188,7 +210,6 @@ class Knot {
         ::dup2(fd, STDOUT_FILENO);
         ::dup2(fd, STDERR_FILENO);
       }
-      const std::string conf_arg = conf.string();
       ::execl(kKnotd, kKnotd, "-c", conf_arg.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
@@ -261,7 +282,9 @@ class DnsProbeKnot : public ::testing::Test {
   std::unique_ptr<Knot> knot_;
 };
 
-auto HasData(const std::string& data) { return Field(&Record::data, data); }
+auto HasData(const std::string& data) {
+  return Field(&Record::data, data);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Record types, TTLs, names.
@@ -371,8 +394,8 @@ TEST_F(DnsProbeKnot, NegativeAnswersAreDistinctFacts) {
   ASSERT_EQ(answers.size(), 5u);
   EXPECT_EQ(answers[0].status, Status::kNxDomain);
   EXPECT_EQ(answers[1].status, Status::kNoData);
-  EXPECT_EQ(answers[2].status, Status::kNoData);  // a CNAME, but no MX at its end
-  EXPECT_EQ(answers[3].status, Status::kRefused);  // a zone knot does not serve
+  EXPECT_EQ(answers[2].status, Status::kNoData);    // a CNAME, but no MX at its end
+  EXPECT_EQ(answers[3].status, Status::kRefused);   // a zone knot does not serve
   EXPECT_EQ(answers[4].status, Status::kServFail);  // a zone knot failed to load
   for (const Answer& a : answers) {
     EXPECT_TRUE(a.records.empty()) << a.query.name;
@@ -387,8 +410,8 @@ TEST_F(DnsProbeKnot, NegativeAnswersAreDistinctFacts) {
 
 TEST_F(DnsProbeKnot, ThousandQueriesAtOnceAllAnsweredWithoutTimeouts) {
   std::vector<Query> queries;
-  for (int i = 0; i < kHosts; ++i) queries.push_back({"h" + std::to_string(i) + ".example.test",
-                                                       RecordType::kA});
+  for (int i = 0; i < kHosts; ++i)
+    queries.push_back({"h" + std::to_string(i) + ".example.test", RecordType::kA});
   const auto start = std::chrono::steady_clock::now();
   const auto answers = resolve_all(knot_->resolver(), queries, Options{});
   const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
@@ -402,8 +425,7 @@ TEST_F(DnsProbeKnot, ThousandQueriesAtOnceAllAnsweredWithoutTimeouts) {
     ASSERT_EQ(a.status, Status::kAnswer) << a.query.name << ": " << a.error;
     ASSERT_EQ(a.records.size(), 1u);
     EXPECT_EQ(a.records[0].name, queries[static_cast<std::size_t>(i)].name);
-    EXPECT_EQ(a.records[0].data, "10.0." + std::to_string(i / 256) + "." +
-                                     std::to_string(i % 256));
+    EXPECT_EQ(a.records[0].data, "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256));
     if (a.attempts != 1) ++resent;
   }
   std::cout << "[ timing   ] resent early (presumed lost): " << resent << "\n";
@@ -414,12 +436,86 @@ TEST_F(DnsProbeKnot, ThousandQueriesAtOnceAllAnsweredWithoutTimeouts) {
 
 TEST_F(DnsProbeKnot, WindowOfOneStillAnswersEverything) {
   std::vector<Query> queries;
-  for (int i = 0; i < 50; ++i) queries.push_back({"h" + std::to_string(i) + ".example.test",
-                                                     RecordType::kA});
+  for (int i = 0; i < 50; ++i)
+    queries.push_back({"h" + std::to_string(i) + ".example.test", RecordType::kA});
   queries.push_back({"big.example.test", RecordType::kTXT});
   const auto answers = resolve_all(knot_->resolver(), queries, Options{Duration{2000}, 1, 1});
   for (const Answer& a : answers) EXPECT_EQ(a.status, Status::kAnswer) << a.query.name;
   EXPECT_TRUE(answers.back().via_tcp);
+}
+
+// Between the probe and knot: forwards UDP both ways but drops every `nth` query, like a
+// server whose receive buffer overflowed. Runs on its own thread until destroyed.
+class DroppingRelay {
+ public:
+  DroppingRelay(std::uint16_t server_port, int nth)
+      : front_(SOCK_DGRAM), back_(SOCK_DGRAM), nth_(nth) {
+    sockaddr_in server{};
+    server.sin_family = AF_INET;
+    server.sin_port = htons(server_port);
+    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(back_.fd(), reinterpret_cast<sockaddr*>(&server), sizeof server) != 0) {
+      throw std::runtime_error("relay: connect failed");
+    }
+    thread_ = std::jthread([this](std::stop_token stop) { relay(stop); });
+  }
+  std::uint16_t port() const { return front_.port(); }
+  int dropped() const { return dropped_; }
+
+ private:
+  void relay(std::stop_token stop) {
+    sockaddr_in client{};
+    char buf[65536];
+    int seen = 0;
+    while (!stop.stop_requested()) {
+      pollfd fds[2] = {{front_.fd(), POLLIN, 0}, {back_.fd(), POLLIN, 0}};
+      if (::poll(fds, 2, 20) <= 0) continue;  // wake up now and then to notice `stop`
+      if (fds[0].revents & POLLIN) {
+        socklen_t len = sizeof client;
+        const auto n =
+            ::recvfrom(front_.fd(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&client), &len);
+        if (n > 0 && ++seen % nth_ == 0) {
+          ++dropped_;
+        } else if (n > 0) {
+          ::send(back_.fd(), buf, static_cast<std::size_t>(n), 0);
+        }
+      }
+      if (fds[1].revents & POLLIN) {
+        const auto n = ::recv(back_.fd(), buf, sizeof buf, 0);
+        if (n > 0) {
+          ::sendto(front_.fd(), buf, static_cast<std::size_t>(n), 0,
+                   reinterpret_cast<sockaddr*>(&client), sizeof client);
+        }
+      }
+    }
+  }
+
+  Socket front_, back_;
+  const int nth_;
+  std::atomic<int> dropped_ = 0;
+  std::jthread thread_;  // last: joined before the sockets close
+};
+
+TEST_F(DnsProbeKnot, LostQueriesAreResentLongBeforeTheTimeout) {
+  DroppingRelay relay(knot_->resolver().port, 10);
+  const auto resolver = *parse_resolver("127.0.0.1:" + std::to_string(relay.port()));
+  std::vector<Query> queries;
+  for (int i = 0; i < 300; ++i)
+    queries.push_back({"h" + std::to_string(i) + ".example.test", RecordType::kA});
+  const auto start = std::chrono::steady_clock::now();
+  const auto answers = resolve_all(resolver, queries, Options{Duration{2000}, 1, 256});
+  const auto took = std::chrono::steady_clock::now() - start;
+  int resent = 0;
+  for (const Answer& a : answers) {
+    EXPECT_EQ(a.status, Status::kAnswer) << a.query.name << ": " << a.error;
+    if (a.attempts > 1) ++resent;
+  }
+  EXPECT_GE(relay.dropped(), 30);
+  // A resent query may be dropped again (every 10th datagram is), so fewer queries than drops.
+  EXPECT_GE(resent, 25);
+  // Each loss is noticed from the replies that overtook it, or after the adaptive RTO (at
+  // least 50 ms); waiting out the 2 s per-attempt timeout would take seconds.
+  EXPECT_LT(took, 1500ms);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,7 +549,8 @@ TEST(DnsProbe, SilentResolverIsDetectedInOneDeadlineWhateverTheNumberOfQueries) 
   ASSERT_TRUE(silent.bound());
   const auto resolver = *parse_resolver("127.0.0.1:" + std::to_string(silent.port()));
   std::vector<Query> queries;
-  for (int i = 0; i < 600; ++i) queries.push_back({"h" + std::to_string(i) + ".test", RecordType::kA});
+  for (int i = 0; i < 600; ++i)
+    queries.push_back({"h" + std::to_string(i) + ".test", RecordType::kA});
   const auto start = std::chrono::steady_clock::now();
   EXPECT_THROW(resolve_all(resolver, queries, Options{Duration{200}, 1, 16}), Unreachable);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
@@ -643,6 +740,66 @@ TEST(DnsWire, NullMxTargetIsTheRoot) {
   EXPECT_EQ(reply.records[0].name, ".");
   EXPECT_EQ(reply.records[0].data, "0 .");
   EXPECT_EQ(reply.records[0].ttl, 256u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flow control on its own: no sockets, made-up times.
+
+using FlowClock = FlowControl::Clock;
+
+TEST(DnsFlowControl, StartsAtTheInitialWindowWithinMaxInFlight) {
+  EXPECT_EQ(FlowControl(1000).window(), FlowControl::kInitialWindow);
+  EXPECT_EQ(FlowControl(10).window(), 10);
+  EXPECT_EQ(FlowControl(0).window(), 1);
+  EXPECT_FALSE(FlowControl(10).rto()) << "no round trip measured yet";
+}
+
+TEST(DnsFlowControl, SlowStartDoublesPerWindowOfRepliesUpToMax) {
+  FlowControl flow(1000);
+  const int start = flow.window();
+  for (int i = 0; i < start; ++i) flow.replied(std::nullopt);
+  EXPECT_EQ(flow.window(), 2 * start);
+  for (int i = 0; i < 5000; ++i) flow.replied(std::nullopt);
+  EXPECT_EQ(flow.window(), 1000);
+}
+
+TEST(DnsFlowControl, LossHalvesOncePerEventThenGrowsByOnePerWindow) {
+  FlowControl flow(256);
+  const auto t0 = FlowClock::now();
+  const int start = flow.window();
+  flow.lost(t0, t0 + 10ms);
+  EXPECT_EQ(flow.window(), start / 2);
+  // Sent before the cut: the same loss event.
+  flow.lost(t0 + 5ms, t0 + 11ms);
+  EXPECT_EQ(flow.window(), start / 2);
+  // Sent after it: a new one.
+  flow.lost(t0 + 12ms, t0 + 20ms);
+  const int halved = start / 4;
+  EXPECT_EQ(flow.window(), halved);
+  for (int i = 0; i < 2 * halved; ++i) flow.replied(std::nullopt);
+  EXPECT_EQ(flow.window(), halved + 1) << "additive increase, not slow start, after a loss";
+  for (int i = 0; i < 100; ++i) flow.lost(t0 + 30ms + i * 1ms, t0 + 31ms + i * 1ms);
+  EXPECT_EQ(flow.window(), 1);
+}
+
+TEST(DnsFlowControl, ShrinksWhenRepliesQueueUp) {
+  FlowControl flow(256);
+  for (int i = 0; i < 1000; ++i) flow.replied(100us);  // an idle path: grows to the maximum
+  EXPECT_EQ(flow.window(), 256);
+  // Round trips ten times the minimum: ~90% of the window waits in a queue somewhere.
+  for (int i = 0; i < 2000; ++i) flow.replied(1ms);
+  EXPECT_LE(flow.window(), FlowControl::kMaxQueued / 0.9 + 2);
+  EXPECT_GE(flow.window(), FlowControl::kMaxQueued);
+}
+
+TEST(DnsFlowControl, RetransmissionTimeoutIsConservative) {
+  FlowControl fast(256);
+  fast.replied(1ms);
+  EXPECT_EQ(*fast.rto(), FlowControl::kMinRto);
+  FlowControl slow(256);
+  for (int i = 0; i < 50; ++i) slow.replied(100ms);
+  EXPECT_GE(*slow.rto(), 200ms) << "never below twice the smoothed round trip";
+  EXPECT_LT(*slow.rto(), 220ms);
 }
 
 }  // namespace

@@ -6,9 +6,10 @@
 #
 # Services are listed in start order; each requires the fixtures of those it depends on.
 set(DEPLOYCHECK_SANDBOX_SERVICES
-  ca nginx appenv dns_primary dns_secondary dns_diverged dns_silent)
+  ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent)
 set(_deps_ca "")
 set(_deps_nginx ca)
+set(_deps_tls ca)
 set(_deps_appenv ca nginx)
 set(_deps_dns_primary "")
 set(_deps_dns_secondary "")

@@ -5,6 +5,8 @@
 # on the state and data dir paths), no listening port, no data dir. sandbox.env must be 0600.
 # The DNS servers are checked with dig: the knot instances answer with their zones (primary and
 # secondary alike, diverged with its own `www`), and dns_silent never answers, on UDP or TCP.
+# The tls endpoints are checked with openssl s_client and curl: a few properties of the healthy
+# ones and of the broken ones (expired, TLS 1.0, RSA-1024, no HSTS, the http redirect).
 #
 # usage: sandbox_lifecycle_test.sh PATH/TO/deploycheck-sandboxctl [TEMPLATES_DIR]
 set -euo pipefail
@@ -14,10 +16,11 @@ templates_args=()
 if [[ $# -ge 2 ]]; then templates_args=(--templates "$2"); fi
 [[ -x $tool ]] || { echo "FAIL: $tool is not an executable (expected the built deploycheck-sandboxctl)" >&2; exit 1; }
 command -v dig >/dev/null || { echo "FAIL: dig is missing (expected Debian's dnsutils: run scripts/setup-debian)" >&2; exit 1; }
+command -v openssl >/dev/null || { echo "FAIL: openssl is missing (expected Debian's openssl: run scripts/setup-debian)" >&2; exit 1; }
 
-services=(ca nginx appenv dns_primary dns_secondary dns_diverged dns_silent)
+services=(ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent)
 # The services that run a process, each with a pid file in the state dir.
-processes=(nginx dns_primary dns_secondary dns_diverged dns_silent)
+processes=(nginx tls dns_primary dns_secondary dns_diverged dns_silent)
 
 work=$(mktemp -d /tmp/deploycheck-lifecycle.XXXXXX)
 state_dirs=()
@@ -155,6 +158,65 @@ check_dns() {
   echo "  $what: dig got the zones from the knot servers and a timeout from dns_silent"
 }
 
+# `openssl s_client` against a tls endpoint, SNI and verified name localhost; prints its output.
+s_client() {
+  local port=$1 ca=$2
+  shift 2
+  echo | timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername localhost \
+    -verify_hostname localhost -CAfile "$ca" "$@" 2>&1 || true
+}
+
+# A few properties of the tls endpoints, each the one its endpoint is about.
+check_tls() {
+  local what=$1 env_path=$2 ca out port
+  ca=$(env_value "$env_path" SANDBOX_CA_FILE)
+  tls_port() { env_value "$env_path" "SANDBOX_TLS_$1_PORT"; }
+
+  out=$(s_client "$(tls_port ECDSA)" "$ca")
+  grep -q 'Verify return code: 0 (ok)' <<<"$out" || fail "$what: ecdsa does not verify against $ca: $out"
+  grep -q 'Server public key is 256 bit' <<<"$out" || fail "$what: ecdsa's key is not 256 bits: $out"
+  out=$(s_client "$(tls_port RSA)" "$ca")
+  grep -q 'Verify return code: 0 (ok)' <<<"$out" || fail "$what: rsa does not verify against $ca: $out"
+  grep -q 'Server public key is 2048 bit' <<<"$out" || fail "$what: rsa's key is not 2048 bits: $out"
+  out=$(s_client "$(tls_port EXPIRED)" "$ca")
+  grep -q 'Verify return code: 10 (certificate has expired)' <<<"$out" ||
+    fail "$what: expired did not fail verification with 'certificate has expired': $out"
+  # The client must go down to security level 0 itself to offer TLS 1.0.
+  out=$(s_client "$(tls_port TLS10)" "$ca" -tls1 -cipher 'DEFAULT:@SECLEVEL=0')
+  grep -q 'Protocol *: TLSv1$' <<<"$out" || fail "$what: tls10 did not accept TLS 1.0: $out"
+  out=$(s_client "$(tls_port ECDSA)" "$ca" -tls1 -cipher 'DEFAULT:@SECLEVEL=0')
+  grep -q 'alert protocol version' <<<"$out" || fail "$what: ecdsa did not refuse TLS 1.0: $out"
+  out=$(s_client "$(tls_port RSA1024)" "$ca")
+  grep -q 'Server public key is 1024 bit' <<<"$out" || fail "$what: rsa1024's key is not 1024 bits: $out"
+  out=$(s_client "$(tls_port STAPLED)" "$ca" -status)
+  grep -q 'Cert Status: good' <<<"$out" || fail "$what: stapled did not staple a good OCSP response: $out"
+  out=$(s_client "$(tls_port ECDSA)" "$ca" -status)
+  grep -q 'OCSP response: no response sent' <<<"$out" || fail "$what: ecdsa stapled an OCSP response: $out"
+
+  if command -v curl >/dev/null; then
+    out=$(curl -sS --max-time 5 --cacert "$ca" -o /dev/null -D - "https://localhost:$(tls_port ECDSA)/") ||
+      fail "$what: curl https://localhost:$(tls_port ECDSA)/ failed"
+    grep -qi '^Strict-Transport-Security: max-age=31536000; includeSubDomains' <<<"$out" ||
+      fail "$what: ecdsa sent no HSTS header of a year: $out"
+    out=$(curl -sS --max-time 5 --cacert "$ca" -o /dev/null -D - "https://localhost:$(tls_port NOHSTS)/") ||
+      fail "$what: curl https://localhost:$(tls_port NOHSTS)/ failed"
+    grep -qi '^Strict-Transport-Security' <<<"$out" && fail "$what: nohsts sent an HSTS header: $out"
+    port=$(tls_port ECDSA_HTTP)
+    out=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code} %{redirect_url}' "http://localhost:$port/a?b=1") ||
+      fail "$what: curl http://localhost:$port/ failed"
+    [[ $out == "301 https://localhost:$(tls_port ECDSA)/a?b=1" ]] ||
+      fail "$what: ecdsa's http twin answered '$out', expected a 301 to https://localhost:$(tls_port ECDSA)/a?b=1"
+    port=$(tls_port NOREDIRECT_HTTP)
+    out=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://localhost:$port/") ||
+      fail "$what: curl http://localhost:$port/ failed"
+    [[ $out == 200 ]] || fail "$what: noredirect's http twin answered $out, expected 200"
+  fi
+  echo "  $what: tls endpoints verify, expire, refuse and accept TLS 1.0, staple and redirect as meant"
+}
+
+# Every port the tls module wrote to sandbox.env.
+tls_ports() { sed -n 's/^SANDBOX_TLS_[A-Z0-9_]*_PORT=//p' "$1" | tr '\n' ' '; }
+
 one_round() {
   local round=$1 state="$work/round$1/state" out
   state_dirs+=("$state")
@@ -208,6 +270,7 @@ one_round() {
   fi
 
   check_dns "round $round" "$env_path"
+  check_tls "round $round" "$env_path"
 
   local name record supervisor service pids="" pgids="" nginx_supervisor=""
   for name in "${processes[@]}"; do
@@ -223,6 +286,10 @@ one_round() {
   done
   local dns_ports
   dns_ports=$(for key in PRIMARY SECONDARY DIVERGED SILENT; do env_value "$env_path" "SANDBOX_DNS_${key}_PORT"; done)
+  local tls_port_list
+  tls_port_list=$(tls_ports "$env_path")
+  [[ $(wc -w <<<"$tls_port_list") -eq 19 ]] ||
+    fail "round $round: expected 19 SANDBOX_TLS_*_PORT keys (16 https, 3 http), got: $tls_port_list"
 
   out=$("$tool" up --state-dir "$state" "${templates_args[@]}" nginx) ||
     fail "round $round: a second up exited non-zero"
@@ -231,7 +298,7 @@ one_round() {
 
   "$tool" status --state-dir "$state" >/dev/null || fail "round $round: status exited non-zero"
   "$tool" down --state-dir "$state" | sed "s/^/  round $round: /"
-  assert_nothing_left "round $round" "$state" "$data" "$pids" "$pgids" "$https $http $dns_ports"
+  assert_nothing_left "round $round" "$state" "$data" "$pids" "$pgids" "$https $http $dns_ports $tls_port_list"
   [[ -z $(pgrep -f -- "knotd -c $data" || true) ]] || fail "round $round: a knotd still runs"
   "$tool" down --state-dir "$state" >/dev/null || fail "round $round: a second down exited non-zero"
   echo "  round $round: up, down and a second down left nothing behind"
@@ -242,13 +309,14 @@ watched_round() {
   state_dirs+=("$state")
   sleep 300 &
   local watched=$!
-  "$tool" up --state-dir "$state" --watch-pid "$watched" "${templates_args[@]}" ca nginx dns_primary \
+  "$tool" up --state-dir "$state" --watch-pid "$watched" "${templates_args[@]}" ca nginx tls dns_primary \
     dns_silent >/dev/null || fail "watched: up exited non-zero"
   local env_path data ports name record supervisor service supervisors="" pids="" pgids=""
   env_path=$("$tool" env --state-dir "$state")
   data=$(env_value "$env_path" SANDBOX_DIR)
   ports=$(for key in NGINX_HTTPS NGINX_HTTP DNS_PRIMARY DNS_SILENT; do env_value "$env_path" "SANDBOX_${key}_PORT"; done)
-  for name in nginx dns_primary dns_silent; do
+  ports+=" $(tls_ports "$env_path")"
+  for name in nginx tls dns_primary dns_silent; do
     record=$(cat "$state/$name.pid")
     supervisor=$(sed -n 's/.*supervisor=\([0-9]*\).*/\1/p' <<<"$record")
     service=$(sed -n 's/.*service=\([0-9]*\).*/\1/p' <<<"$record")

@@ -1,9 +1,5 @@
 // Module `nginx`: Debian's nginx serving the sandbox's https and http endpoints (the "CDN"), in
 // the foreground under the supervisor, with its prefix, config, pid file and logs in DATA/nginx.
-#include <grp.h>
-#include <pwd.h>
-#include <unistd.h>
-
 #include <stdexcept>
 
 #include "tools/sandbox/ca.hpp"
@@ -11,6 +7,7 @@
 #include "tools/sandbox/files.hpp"
 #include "tools/sandbox/module.hpp"
 #include "tools/sandbox/net.hpp"
+#include "tools/sandbox/nginx_run.hpp"
 #include "tools/sandbox/placeholders.hpp"
 #include "tools/sandbox/readiness.hpp"
 
@@ -20,24 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const fs::path kNginx = "/usr/sbin/nginx";
 const fs::path kEchoModule = "/usr/lib/nginx/modules/ngx_http_echo_module.so";
-// Another process may grab a port between our probe and nginx's bind: start again on new ones.
-constexpr int kPortAttempts = 5;
-
-// nginx run as root switches its workers to `user`; the default, nobody:nobody, fails on Debian
-// where nobody's group is nogroup. As an ordinary user the directive only causes a warning.
-std::string user_directive() {
-  if (::geteuid() != 0) return "# not root: workers run as the current user";
-  const passwd* nobody = ::getpwnam("nobody");
-  const group* group = nobody ? ::getgrgid(nobody->pw_gid) : nullptr;
-  if (nobody == nullptr || group == nullptr) {
-    throw std::runtime_error(
-        "nginx runs as root here and needs an unprivileged user for its workers: expected the "
-        "user 'nobody' and its group to exist. Create them, or run the sandbox as a normal user.");
-  }
-  return std::string("user nobody ") + group->gr_name + ";";
-}
 
 class NginxModule final : public Module {
  public:
@@ -66,7 +46,7 @@ class NginxModule final : public Module {
       // known to be closed, and a fixed one could belong to someone else's service.
       const std::uint16_t closed = ports[2];
       const std::map<std::string, std::string> values{
-          {"USER", user_directive()},
+          {"USER", nginx_user_directive()},
           {"IF_ECHO", has_echo ? "" : "# (needs libnginx-mod-http-echo) "},
           {"ECHO_MODULE", kEchoModule.string()},
           {"NGINX_DIR", dir.string()},
@@ -81,14 +61,7 @@ class NginxModule final : public Module {
       const fs::path stderr_log = dir / "stderr.log";
       fs::remove(stderr_log);
 
-      process::ChildOptions run;
-      run.program = kNginx;
-      run.args = {"-p", dir.string() + "/",           "-c", (dir / "nginx.conf").string(),
-                  "-e", (dir / "error.log").string(), "-g", "daemon off; master_process on;"};
-      run.cwd = dir;
-      run.stdout_file = dir / "stdout.log";
-      run.stderr_file = stderr_log;
-      process::Child child = process::Child::start(run);
+      process::Child child = process::Child::start(nginx_child_options(dir));
       WaitOutcome outcome = wait_until_ready(child, context.deadline, [&] {
         TlsCheck tls = tls_handshake(https, "localhost", ca.root_cert, 1000ms);
         if (tls.outcome == TlsCheck::Outcome::kFailed) {
@@ -110,7 +83,7 @@ class NginxModule final : public Module {
         return {std::move(child), "ready on 127.0.0.1:" + std::to_string(https) +
                                       " (https), 127.0.0.1:" + std::to_string(http) + " (http)"};
       }
-      if (outcome.exited && attempt < kPortAttempts &&
+      if (outcome.exited && attempt < kNginxPortAttempts &&
           file_mentions(stderr_log, "Address already in use")) {
         continue;
       }

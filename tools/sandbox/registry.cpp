@@ -10,6 +10,7 @@
 #define DEPLOYCHECK_SANDBOX_MODULES(X) \
   X(ca)                                \
   X(nginx)                             \
+  X(tls)                               \
   X(appenv)                            \
   X(dns_primary)                       \
   X(dns_secondary)                     \

@@ -2,6 +2,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -16,6 +17,10 @@ namespace {
 using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
 using ExtPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;
 using BnPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
+using TimePtr = std::unique_ptr<ASN1_TIME, OpenSslDeleter<ASN1_TIME_free>>;
+using CertIdPtr = std::unique_ptr<OCSP_CERTID, OpenSslDeleter<OCSP_CERTID_free>>;
+using BasicRespPtr = std::unique_ptr<OCSP_BASICRESP, OpenSslDeleter<OCSP_BASICRESP_free>>;
+using OcspRespPtr = std::unique_ptr<OCSP_RESPONSE, OpenSslDeleter<OCSP_RESPONSE_free>>;
 
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error(what + ": " + openssl_errors());
@@ -63,8 +68,18 @@ std::string bio_text(BIO* bio) {
 
 Issued issue_cert(const CertSpec& spec, const Issued* issuer) {
   Issued result;
-  result.key.reset(EVP_EC_gen("P-256"));
-  if (!result.key) fail("cannot generate an EC P-256 key");
+  switch (spec.key) {
+    case KeyKind::kEcP256:
+      result.key.reset(EVP_EC_gen("P-256"));
+      break;
+    case KeyKind::kRsa2048:
+      result.key.reset(EVP_RSA_gen(2048));
+      break;
+    case KeyKind::kRsa1024:
+      result.key.reset(EVP_RSA_gen(1024));
+      break;
+  }
+  if (!result.key) fail("cannot generate a key for CN=" + spec.common_name);
   result.cert.reset(X509_new());
   X509* cert = result.cert.get();
   if (cert == nullptr) fail("X509_new failed");
@@ -98,7 +113,11 @@ Issued issue_cert(const CertSpec& spec, const Issued* issuer) {
     add_extension(cert, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
   } else {
     add_extension(cert, &ctx, NID_basic_constraints, "critical,CA:FALSE");
-    add_extension(cert, &ctx, NID_key_usage, "critical,digitalSignature");
+    // RSA keys may also encrypt the premaster secret (TLS 1.2's non-PFS RSA key exchange, which
+    // the weak-cipher endpoint offers).
+    add_extension(cert, &ctx, NID_key_usage,
+                  spec.key == KeyKind::kEcP256 ? "critical,digitalSignature"
+                                               : "critical,digitalSignature,keyEncipherment");
     add_extension(cert, &ctx, NID_ext_key_usage, "serverAuth");
   }
   add_extension(cert, &ctx, NID_subject_key_identifier, "hash");
@@ -108,7 +127,8 @@ Issued issue_cert(const CertSpec& spec, const Issued* issuer) {
   if (!ips.empty()) san += (san.empty() ? "" : ",") + ips;
   if (!san.empty()) add_extension(cert, &ctx, NID_subject_alt_name, san);
 
-  if (X509_sign(cert, signing_key, EVP_sha256()) == 0) fail("cannot sign CN=" + spec.common_name);
+  const EVP_MD* digest = spec.sha1_signature ? EVP_sha1() : EVP_sha256();
+  if (X509_sign(cert, signing_key, digest) == 0) fail("cannot sign CN=" + spec.common_name);
   return result;
 }
 
@@ -125,6 +145,29 @@ void write_key_pem(const std::filesystem::path& path, const EVP_PKEY* key) {
   check(PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr),
         "cannot encode the key for " + path.string());
   write_file_atomically(path, bio_text(bio.get()), 0600);
+}
+
+std::string ocsp_good_response(const Issued& leaf, const Issued& issuer,
+                               std::chrono::seconds valid_for) {
+  // SHA-1 in the CertID is what every client and responder uses to name a certificate.
+  CertIdPtr id(OCSP_cert_to_id(EVP_sha1(), leaf.cert.get(), issuer.cert.get()));
+  BasicRespPtr basic(OCSP_BASICRESP_new());
+  TimePtr this_update(X509_gmtime_adj(nullptr, -3600));
+  TimePtr next_update(X509_gmtime_adj(nullptr, valid_for.count()));
+  if (!id || !basic || !this_update || !next_update) fail("cannot set up an OCSP response");
+  if (OCSP_basic_add1_status(basic.get(), id.get(), V_OCSP_CERTSTATUS_GOOD, 0, nullptr,
+                             this_update.get(), next_update.get()) == nullptr) {
+    fail("cannot add the certificate's status to the OCSP response");
+  }
+  check(OCSP_basic_sign(basic.get(), issuer.cert.get(), issuer.key.get(), EVP_sha256(), nullptr, 0),
+        "cannot sign the OCSP response");
+  OcspRespPtr response(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, basic.get()));
+  unsigned char* der = nullptr;
+  const int len = response ? i2d_OCSP_RESPONSE(response.get(), &der) : -1;
+  if (len <= 0) fail("cannot encode the OCSP response");
+  std::string out(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
 }
 
 Issued read_issued(const std::filesystem::path& cert_file, const std::filesystem::path& key_file) {

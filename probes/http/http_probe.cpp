@@ -88,6 +88,10 @@ HttpResponse fetch(const HttpRequest& request, Duration timeout) {
   api.easy_setopt(c, CURLOPT_ERRORBUFFER, error);
   api.easy_setopt(c, CURLOPT_USERAGENT, "deploycheck/0.1");
   if (request.ca_file) api.easy_setopt(c, CURLOPT_CAINFO, request.ca_file->c_str());
+  if (!request.verify) {
+    api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
 
   const CURLcode code = api.easy_perform(c);
   if (code == CURLE_PEER_FAILED_VERIFICATION) {

@@ -16,6 +16,7 @@ namespace deploycheck {
 struct HttpRequest {
   std::string url;
   std::optional<std::string> ca_file;
+  bool verify = true;  // false: read what an untrusted server sends (its headers), trust judged elsewhere
   std::size_t max_body = 64 * 1024;
 };
 

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "matchers/http_matchers.hpp"
+#include "matchers/tls_grade.hpp"
 #include "matchers/tls_matchers.hpp"
 #include "probes/http/http_probe.hpp"
 #include "probes/policy.hpp"
@@ -36,7 +37,19 @@ const std::string kTls001 = "001 7. Dependencies: TLS certificates valid";
 const std::string kEnforced001 = "001 10. Security: TLS enforced for all endpoints";
 const std::string kTls004 = "004 Infrastructure: SSL/TLS certificates valid";
 
+const std::string kGrade = "000 TLS Configuration Verification: SSL Labs grade A or higher";
+
 const TlsConfig& config() { return *environment().tls; }
+
+// The max-age of a response's first Strict-Transport-Security header, for the grade (HstsAtLeast
+// judges the header itself, with every rule of RFC 6797).
+std::optional<std::chrono::seconds> hsts_max_age(const HttpResponse& r) {
+  const auto it = r.headers.find("strict-transport-security");
+  if (it == r.headers.end()) return std::nullopt;
+  const auto pos = it->second.find("max-age=");
+  if (pos == std::string::npos) return std::nullopt;
+  return std::chrono::seconds(std::atoll(it->second.c_str() + pos + 8));
+}
 
 std::uint16_t port_of(const Template& port) {
   const auto text = runtime_values().expand(port);
@@ -152,17 +165,31 @@ void register_endpoint(const TlsEndpointConfig& e) {
     add("OcspStapled", {}, [key] { check_facts(key, [](const tls::Facts& f) { EXPECT_THAT(f, OcspStapled()); }); });
   }
 
-  if (cfg.hsts_min_max_age) {
+  const auto grade = e.grade ? e.grade : cfg.grade;
+  if (cfg.hsts_min_max_age || grade) {
     const auto https = http_gather("https_" + e.id, cfg.policy, [e] {
       const auto endpoint = endpoint_for(e);
       // Unverified on purpose: the header is HSTS's question; trust is TLS.Chain's.
       return HttpRequest{.url = "https://" + e.name + ":" + std::to_string(endpoint.port) + "/",
                          .verify = false};
     });
-    spec.gathers = {https};
-    add("Hsts", {kHsts}, [https, age = *cfg.hsts_min_max_age] {
-      check_http(https, HstsAtLeast(std::chrono::duration_cast<std::chrono::seconds>(age)));
-    });
+    if (cfg.hsts_min_max_age) {
+      spec.gathers = {https};
+      add("Hsts", {kHsts}, [https, age = *cfg.hsts_min_max_age] {
+        check_http(https, HstsAtLeast(std::chrono::duration_cast<std::chrono::seconds>(age)));
+      });
+    }
+    if (grade) {
+      spec.gathers = {key, https};
+      add("Grade", {kGrade}, [key, https, letter = *grade] {
+        auto tls_fact = need_fact(key);
+        auto http_fact = need_fact(https);
+        if (!tls_fact || !http_fact) return;
+        EXPECT_THAT((tls::GradedFacts{tls::facts_from_json(tls_fact->data),
+                                      hsts_max_age(http_response_from_json(http_fact->data))}),
+                    GradeAtLeast(letter));
+      });
+    }
   }
   if (cfg.http_redirect && (e.http_port || e.port.raw == "443")) {
     const auto http = http_gather("http_" + e.id, cfg.policy, [e] {

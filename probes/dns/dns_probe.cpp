@@ -208,10 +208,11 @@ class Run {
 
   // Pacing: sends are spread over the round trip (two windows per round trip, as Linux paces
   // TCP), in bursts of at most kSendBurst. Replies arrive in bursts, and a burst of sends passed
-  // on as is can overflow the server's receive buffer even when the window would not.
+  // on as is can overflow the server's receive buffer even when the window would not. Before
+  // the first round trip is measured, the fixed FlowControl::kInitialPace.
   Clock::duration send_interval() const {
     const auto srtt = flow_.srtt();
-    return srtt ? *srtt / (2 * flow_.window()) : Clock::duration::zero();
+    return srtt ? *srtt / (2 * flow_.window()) : FlowControl::kInitialPace;
   }
   bool may_send(Clock::time_point now) const {
     return !ready_.empty() && in_flight_ < flow_.window() && next_send_ <= now;
@@ -402,7 +403,8 @@ class Run {
       // Karn's rule: only a query sent once gives an unambiguous round-trip time.
       flow_.replied(!attempt.tcp && answers_[i].attempts == 1
                         ? std::optional<Clock::duration>(now - attempt.sent_at)
-                        : std::nullopt);
+                        : std::nullopt,
+                    in_flight_ + 1);  // release() above already took this attempt out
       wire::Reply parsed;
       try {
         parsed = wire::parse_reply({abuf, static_cast<std::size_t>(alen)}, answers_[i].query.type);

@@ -68,7 +68,7 @@ struct Answer {
 struct Options {
   Duration timeout{2000};       // per attempt
   int retries = 1;
-  int max_in_flight = 256;      // outstanding queries at once; lowered while replies are lost
+  int max_in_flight = 1024;     // outstanding queries at once; lowered while replies are lost
 };
 
 // Resolves every query against one resolver, concurrently; answers in the order of `queries`.

@@ -5,18 +5,19 @@
 namespace deploycheck::dns {
 
 FlowControl::FlowControl(int max_in_flight)
-    : max_window_(std::max(1, max_in_flight)),
-      window_(std::min<double>(max_window_, kInitialWindow)),
-      ssthresh_(max_window_) {}
+    : max_window_(std::max(1, max_in_flight)), window_(max_window_), ssthresh_(max_window_) {}
 
 int FlowControl::window() const {
   return std::max(1, static_cast<int>(window_));
 }
 
-void FlowControl::replied(std::optional<Clock::duration> rtt) {
+void FlowControl::replied(std::optional<Clock::duration> rtt, int in_flight) {
   if (rtt) {
     min_rtt_ = min_rtt_ ? std::min(*min_rtt_, *rtt) : *rtt;
     if (!srtt_) {
+      // The first round trip: what went out before it is the window the path has shown it
+      // takes; slow start goes on from there.
+      window_ = std::clamp<double>(in_flight, 1.0, window_);
       srtt_ = *rtt;
       rttvar_ = *rtt / 2;
     } else {

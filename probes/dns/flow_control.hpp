@@ -3,7 +3,10 @@
 // unanswered one may wait before it counts as lost. TCP's congestion control, applied to a
 // stream of UDP queries to one resolver:
 //
-//  - slow start from kInitialWindow, doubling per round trip, up to max_in_flight;
+//  - the first round trip: nothing is known yet, so the whole of max_in_flight may go out, but
+//    paced at kInitialPace by the caller. The first round trip measured cuts the window to what
+//    was in flight by then — a few dozen on loopback, everything over a long path — and slow
+//    start doubles it per round trip from there, up to max_in_flight;
 //  - on loss, halve the window once per loss event (AIMD), then grow by one per round trip;
 //  - never let more than about kMaxQueued queries wait in queues (TCP Vegas: the replies'
 //    round-trip time above its minimum says how many are queued). A DNS server's UDP receive
@@ -13,6 +16,7 @@
 //
 // Pure bookkeeping, no I/O: the caller reports replies and losses with their times.
 #include <chrono>
+#include <limits>
 #include <optional>
 
 namespace deploycheck::dns {
@@ -21,8 +25,11 @@ class FlowControl {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // The first round trip's burst, sent before anything is known about the path or the server.
-  static constexpr int kInitialWindow = 128;
+  // How fast the first window goes out, before any round trip is measured: 50,000 queries/s.
+  // A server that takes a few milliseconds to start reading (knot on a busy machine: ~4 ms)
+  // then holds at most about 200 of them, within Linux's default 208 KiB receive buffer; a
+  // 1,000-query window sent at once overflows it (what stalls adnshost on loopback).
+  static constexpr Clock::duration kInitialPace = std::chrono::microseconds(20);
   // Queries allowed to wait in queues (the server's receive buffer, mostly) at once.
   static constexpr double kMaxQueued = 64;
   // The retransmission timeout never goes below this, nor below twice the smoothed round trip:
@@ -34,7 +41,9 @@ class FlowControl {
   // Queries that may be outstanding now: at least 1, at most max_in_flight.
   int window() const;
   // A reply came. `rtt` only when it is unambiguous (the query was sent once: Karn's rule).
-  void replied(std::optional<Clock::duration> rtt);
+  // `in_flight`: queries outstanding when it came, itself included; the first round trip
+  // measured cuts the window to it.
+  void replied(std::optional<Clock::duration> rtt, int in_flight = std::numeric_limits<int>::max());
   // A query sent at `sent` is presumed lost at `now`. Losses of queries sent before the last
   // cut belong to the loss event already counted.
   void lost(Clock::time_point sent, Clock::time_point now);

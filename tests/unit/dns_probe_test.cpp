@@ -747,15 +747,32 @@ TEST(DnsWire, NullMxTargetIsTheRoot) {
 
 using FlowClock = FlowControl::Clock;
 
-TEST(DnsFlowControl, StartsAtTheInitialWindowWithinMaxInFlight) {
-  EXPECT_EQ(FlowControl(1000).window(), FlowControl::kInitialWindow);
+TEST(DnsFlowControl, StartsAtMaxInFlight) {
+  EXPECT_EQ(FlowControl(1000).window(), 1000) << "paced by the caller until a round trip is known";
   EXPECT_EQ(FlowControl(10).window(), 10);
   EXPECT_EQ(FlowControl(0).window(), 1);
   EXPECT_FALSE(FlowControl(10).rto()) << "no round trip measured yet";
 }
 
+TEST(DnsFlowControl, FirstRoundTripCutsTheWindowToWhatWasInFlight) {
+  FlowControl loopback(1024);
+  loopback.replied(100us, 20);  // the first reply came while 20 were out: a short path
+  EXPECT_EQ(loopback.window(), 21) << "cut to 20, then one more for the reply (slow start)";
+  loopback.replied(100us, 5);
+  EXPECT_EQ(loopback.window(), 22) << "only the first round trip cuts";
+
+  FlowControl long_path(1024);
+  long_path.replied(50ms, 1000);  // everything went out before the first reply
+  EXPECT_EQ(long_path.window(), 1001);
+
+  FlowControl ambiguous(1024);
+  ambiguous.replied(std::nullopt, 3);  // a retransmitted query's reply measures nothing
+  EXPECT_EQ(ambiguous.window(), 1024);
+}
+
 TEST(DnsFlowControl, SlowStartDoublesPerWindowOfRepliesUpToMax) {
   FlowControl flow(1000);
+  flow.replied(1ms, 99);
   const int start = flow.window();
   for (int i = 0; i < start; ++i) flow.replied(std::nullopt);
   EXPECT_EQ(flow.window(), 2 * start);

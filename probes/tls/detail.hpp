@@ -86,6 +86,7 @@ struct Attempt {
   std::string protocol;  // negotiated
   std::string cipher;    // chosen by the server
   std::string detail;    // why not accepted: the alert or OpenSSL's error
+  bool alert = false;    // kRejected with an alert from the server (a refusal it said out loud)
   Ssl ssl;               // kept only for `gather`, to read the facts after the handshake
 };
 

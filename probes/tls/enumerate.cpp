@@ -279,7 +279,16 @@ class Enumeration {
 
   Attempt attempt(SSL_CTX* ctx, const detail::Offer& offer) {
     ++handshakes_;
-    return detail::handshake(ctx, endpoint_, address_, offer, options_.timeout, cancel_);
+    auto a = detail::handshake(ctx, endpoint_, address_, offer, options_.timeout, cancel_);
+    if (a.outcome == Attempt::Outcome::kRejected && !a.alert) {
+      // Closed without an alert: a refusal, or a server shedding load (nginx drops the oldest
+      // idle connections when it runs out of worker_connections). Ask once more: only a second
+      // silent close counts as a refusal, so an overloaded server is not reported as one that
+      // rejects these suites.
+      ++handshakes_;
+      a = detail::handshake(ctx, endpoint_, address_, offer, options_.timeout, cancel_);
+    }
+    return a;
   }
 
   void run(Task& task) {

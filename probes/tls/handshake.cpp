@@ -243,6 +243,7 @@ Attempt handshake(SSL_CTX* ctx, const Endpoint& endpoint, const Address& address
     std::string errors = take_ssl_errors();
     attempt.outcome = Attempt::Outcome::kRejected;
     attempt.detail = seen.alert;
+    attempt.alert = !seen.alert.empty();
     if (!errors.empty() && errors.find("alert") == std::string::npos) {
       attempt.detail += (attempt.detail.empty() ? "" : "; ") + errors;
     }

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/captured_failure.hpp"
+#include "tests/unit/matcher_testing.hpp"
 
 namespace deploycheck {
 namespace {
@@ -128,26 +128,9 @@ HttpResponse response(std::string url, long status,
   return r;
 }
 
-struct Verdict {
-  bool matched;
-  std::string explanation;
-  bool operator==(const Verdict&) const = default;
-};
-void PrintTo(const Verdict& v, std::ostream* os) {
-  *os << (v.matched ? "match, " : "no match, ") << "\"" << v.explanation << "\"";
-}
-
-template <class T>
-Verdict judge(const ::testing::Matcher<const T&>& matcher, const T& value) {
-  ::testing::StringMatchResultListener listener;
-  const bool matched = matcher.MatchAndExplain(value, &listener);
-  return {matched, listener.str()};
-}
-
-template <class T>
-std::string describe(const ::testing::Matcher<const T&>& m, bool negation = false) {
-  return DescribeMatcher<const T&>(m, negation);
-}
+using deploycheck::testing::describe;
+using deploycheck::testing::judge;
+using deploycheck::testing::Verdict;
 
 using deploycheck::testing::captured_failure;
 

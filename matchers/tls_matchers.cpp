@@ -39,29 +39,9 @@ std::string join(const std::vector<std::string>& items, const char* sep = ", ") 
   return out;
 }
 
-// Local spellings: tls::to_string() and Endpoint::display() live with the probe's
-// implementation, and the matchers must judge facts read back from JSON without it.
-const char* strength_name(Strength s) {
-  switch (s) {
-    case Strength::kStrong:
-      return "strong";
-    case Strength::kWeak:
-      return "weak";
-    case Strength::kInsecure:
-      return "insecure";
-  }
-  return "?";
-}
-
-std::string endpoint_display(const tls::Endpoint& e) {
-  std::string out = e.name + ":" + std::to_string(e.port);
-  if (e.connect) out += " via " + *e.connect;
-  return out;
-}
-
 // The host a certificate is "for" in explanations: the name the operator configured.
 std::string host_of(const Facts& f) {
-  return f.endpoint.name.empty() ? endpoint_display(f.endpoint) : f.endpoint.name;
+  return f.endpoint.name.empty() ? f.endpoint.display() : f.endpoint.name;
 }
 
 // "2026-12-01T12:00:00Z". Calendar arithmetic from <chrono>, so no time zone database or
@@ -614,7 +594,7 @@ class OnlyStrongCiphersMatcher : public ::testing::MatcherInterface<const Facts&
     std::vector<std::string> bad;
     for (const auto& s : suites) {
       if (s.strength == Strength::kStrong) continue;
-      bad.push_back(s.name + " (" + s.protocol + ", " + strength_name(s.strength) +
+      bad.push_back(s.name + " (" + s.protocol + ", " + tls::to_string(s.strength) +
                     (s.why.empty() ? "" : ": " + s.why) + ")");
     }
     if (bad.empty()) {
@@ -851,7 +831,7 @@ class RedirectsToHttpsMatcher : public ::testing::MatcherInterface<const HttpRes
 namespace tls {
 void PrintTo(const Facts& f, std::ostream* os) {
   const auto& h = f.handshake;
-  *os << endpoint_display(f.endpoint) << ": ";
+  *os << f.endpoint.display() << ": ";
   if (h.protocol.empty()) {
     *os << "no handshake";
     return;

@@ -365,17 +365,16 @@ netns_pid=""
 # ---------------------------------------------------------------------------------------------
 # Judging and the report.
 
-# normalised ROW FILE: the run's answers as sorted `name address` lines, or (kdig, whose
-# parallel output has no names) sorted addresses.
+# normalised ROW FILE: the run's answers as sorted `name address` lines; sorted addresses alone
+# when the output cannot tell which name an address answers (kdig's parallel output, or a
+# sequential dig output with a line missing or extra).
 normalised() {
   local row=$1 file=$2
   case $row in
     deploycheck) awk 'NF >= 2 { for (i = 2; i <= NF; i++) print $1, $i }' "$file" | sort ;;
     dig_each | dig_f)
       # In the names' order, one address each (every bench name has exactly one A record).
-      local answers
-      answers=$(grep -cv '^;' "$file" || true)
-      if ((answers == 1000)); then
+      if (($(grep -cv '^;' "$file" || true) == 1000)); then
         paste -d' ' "$names" <(grep -v '^;' "$file") | sort
       else
         grep -v '^;' "$file" | sort
@@ -384,10 +383,6 @@ normalised() {
     kdig) grep -E '^[0-9.]+$' "$file" | sort ;;
     adnshost*) awk '$2 == "A" { print $1, $3 }' "$file" | sort ;;
   esac
-}
-
-reference_for() {
-  if [[ $1 == kdig ]]; then awk '{ print $2 }' "$reference" | sort; else cat "$reference"; fi
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
@@ -399,27 +394,41 @@ cell_time() {
   cat "${files[@]}" | median | awk '{ printf($1 < 1 ? "%.3f" : "%.2f", $1) }'
 }
 
-# judge ROW PATHS...: "yes" when every run of every path gave dig's answers, else what differed;
-# sets unanswered to the per-run counts of names without an answer (deploycheck: its timeouts).
+# judge ROW PATHS...: sets answers_match ("yes" when every run of every path gave dig's
+# answers, else which runs differed and how many answers were missing or wrong) and unanswered
+# (the per-run counts of names without an answer; deploycheck: its own timeouts). What a
+# differing run printed besides answers goes to WORK/differences for the report.
 deploycheck_ok=1
 judge() {
   local row=$1
   shift
-  local path f differ=() counts=() want
-  want=$(reference_for "$row")
+  local path f got want differ=() counts=()
   for path in "$@"; do
     for f in "$work/runs/$row.$path".*.out; do
       [[ -f $f ]] || continue
-      local got k=${f%.out}
+      local k=${f%.out}
       k=${k##*.}
       got=$(normalised "$row" "$f")
+      if [[ $(sed -n 1p <<<"$got" | awk '{ print NF }') == 2 ]]; then
+        want=$(cat "$reference")
+      else
+        want=$(awk '{ print $2 }' "$reference" | sort)
+      fi
       if [[ $got != "$want" ]]; then
-        differ+=("$path run $k: $(comm -3 <(echo "$want") <(echo "$got") | wc -l) lines differ")
+        local missing wrong
+        missing=$(comm -23 <(echo "$want") <(echo "$got") | wc -l)
+        wrong=$(comm -13 <(echo "$want") <(echo "$got") | grep -c . || true)
+        differ+=("$path run $k: $missing missing, $wrong not dig's")
+        {
+          echo "$row, $path, run $k: $missing of dig's answers missing, $wrong not dig's; besides answers it printed:"
+          grep '^;' "$f" | sed -n '1,5p'
+          sed -n '1,5p' "${f%.out}.err"
+        } >>"$work/differences"
       fi
       if [[ $row == deploycheck ]]; then
         counts+=("$(sed -n 's/^timeouts: //p' "${f%.out}.err")")
       else
-        counts+=("$((1000 - $(normalised "$row" "$f" | wc -l)))")
+        counts+=("$((1000 - $(wc -l <<<"$got")))")
       fi
     done
   done
@@ -427,7 +436,7 @@ judge() {
   if ((${#differ[@]} == 0)); then
     answers_match="yes"
   else
-    answers_match="no (${differ[*]})"
+    answers_match="no ($(IFS=';'; echo "${differ[*]}" | sed 's/;/; /g'))"
   fi
   if [[ $row == deploycheck ]]; then
     [[ $answers_match == yes && $unanswered == 0 ]] || deploycheck_ok=0
@@ -534,6 +543,14 @@ report() {
   echo '```'
   cat "$work/proxy-counters"
   echo '```'
+  if [[ -s $work/differences ]]; then
+    echo
+    echo "## Runs whose answers differ from dig's"
+    echo
+    echo '```'
+    cat "$work/differences"
+    echo '```'
+  fi
   echo
   echo "## Queries knot dropped (its UDP receive buffer full), all runs of a row"
   echo

@@ -174,6 +174,31 @@ class AnswerMatcher : public ::testing::MatcherInterface<const ResolvedAnswer&> 
   }
 };
 
+// Compares answers with expectations as sets and explains the difference: what is missing and,
+// for kExactly, what is there unexpectedly. Shared by ResolvesTo and AnswersWith.
+bool judge_sets(const std::vector<std::string>& got, const std::vector<std::string>& expected,
+                AddressMatch mode, MatchResultListener* l) {
+  std::vector<std::string> missing, unexpected;
+  for (const auto& e : expected) {
+    if (!contains(got, e)) missing.push_back(e);
+  }
+  if (mode == AddressMatch::kExactly) {
+    for (const auto& g : got) {
+      if (!contains(expected, g) && !contains(unexpected, g)) unexpected.push_back(g);
+    }
+  }
+  if (missing.empty() && unexpected.empty()) {
+    *l << (mode == AddressMatch::kExactly ? "which holds exactly these"
+                                          : "which holds all of them");
+    return true;
+  }
+  *l << "which";
+  if (!missing.empty()) *l << " is missing " << join(missing);
+  if (!missing.empty() && !unexpected.empty()) *l << " and";
+  if (!unexpected.empty()) *l << " has unexpected " << join(unexpected);
+  return false;
+}
+
 class ResolvesToMatcher final : public AnswerMatcher {
  public:
   ResolvesToMatcher(std::vector<std::string> addresses, AddressMatch mode) : mode_(mode) {
@@ -198,25 +223,9 @@ class ResolvesToMatcher final : public AnswerMatcher {
       *l << "which is " << a_type(a.query.type) << " answer, not A or AAAA";
       return false;
     }
-    std::vector<std::string> got, missing, unexpected;
+    std::vector<std::string> got;
     for (const auto& r : a.records) got.push_back(canonical_address(r.data));
-    for (const auto& e : expected_) {
-      if (!contains(got, e)) missing.push_back(e);
-    }
-    for (const auto& g : got) {
-      if (!contains(expected_, g) && !contains(unexpected, g)) unexpected.push_back(g);
-    }
-    if (mode_ == AddressMatch::kIncludes) unexpected.clear();  // others are allowed
-    if (missing.empty() && unexpected.empty()) {
-      *l << (mode_ == AddressMatch::kExactly ? "which holds exactly these"
-                                             : "which holds all of them");
-      return true;
-    }
-    *l << "which";
-    if (!missing.empty()) *l << " is missing " << join(missing);
-    if (!missing.empty() && !unexpected.empty()) *l << " and";
-    if (!unexpected.empty()) *l << " has unexpected " << join(unexpected);
-    return false;
+    return judge_sets(got, expected_, mode_, l);
   }
 
  private:
@@ -664,27 +673,10 @@ class AnswersWithMatcher final : public AnswerMatcher {
   bool Judge(const dns::Answer& a, MatchResultListener* l) const override {
     const bool text = a.query.type == RecordType::kTXT;
     auto norm = [&](const std::string& d) { return text ? d : normal_name(d); };
-    std::vector<std::string> got, missing, unexpected;
+    std::vector<std::string> got, want;
     for (const auto& r : a.records) got.push_back(norm(r.data));
-    for (const auto& e : expected_) {
-      if (!contains(got, norm(e))) missing.push_back(e);
-    }
-    if (mode_ == AddressMatch::kExactly) {
-      std::vector<std::string> want;
-      for (const auto& e : expected_) want.push_back(norm(e));
-      for (const auto& g : got) {
-        if (!contains(want, g)) unexpected.push_back(g);
-      }
-    }
-    if (missing.empty() && unexpected.empty()) {
-      *l << "which holds " << (mode_ == AddressMatch::kExactly ? "exactly these" : "all of them");
-      return true;
-    }
-    *l << "which";
-    if (!missing.empty()) *l << " is missing " << join(missing);
-    if (!missing.empty() && !unexpected.empty()) *l << " and";
-    if (!unexpected.empty()) *l << " has unexpected " << join(unexpected);
-    return false;
+    for (const auto& e : expected_) want.push_back(norm(e));
+    return judge_sets(got, want, mode_, l);
   }
 
  private:

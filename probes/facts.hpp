@@ -52,6 +52,8 @@ class FactStore {
   Fact regather(const std::string& key, const Fact& seen);
 
   const std::string& run_id();
+  // The run directory shared by this run's processes (nullopt when a check runs alone).
+  const std::optional<std::filesystem::path>& run_dir() const { return run_dir_; }
 
  private:
   std::optional<Fact> read(const std::string& key) const;

@@ -20,6 +20,14 @@ class Unreachable : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The target answered, and its answer rules the check out: a mail server that offers no
+// STARTTLS, a database with ssl = off. Asking again will not change it, so with_policy() does
+// not retry; to the checks it is like Unreachable (their prerequisite failed, with this reason).
+class Refused : public Unreachable {
+ public:
+  using Unreachable::Unreachable;
+};
+
 template <class T>
 struct Attempted {
   T value;
@@ -43,6 +51,8 @@ auto with_policy(const Policy& policy, const std::string& target, F&& attempt)
     if (left <= Duration::zero()) break;
     try {
       return {attempt(std::min(policy.timeout, left)), n};
+    } catch (const Refused& e) {
+      throw Refused(target + " answered, but " + e.what());
     } catch (const Unreachable& e) {
       last_error = e.what();
     }

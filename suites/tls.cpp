@@ -13,6 +13,7 @@
 #include "probes/policy.hpp"
 #include "probes/tls/tls_probe.hpp"
 #include "runner/check.hpp"
+#include "runner/connection_slots.hpp"
 #include "runner/gather.hpp"
 
 namespace deploycheck {
@@ -63,6 +64,7 @@ tls::Endpoint endpoint_for(const TlsEndpointConfig& e) {
   if (e.connect) endpoint.connect = runtime_values().expand(*e.connect);
   endpoint.sni = e.sni;
   if (e.ca_file) endpoint.ca_file = runtime_values().expand(*e.ca_file);
+  endpoint.starttls = tls::starttls_from_string(e.starttls);
   return endpoint;
 }
 
@@ -106,9 +108,13 @@ void register_endpoint(const TlsEndpointConfig& e) {
       .probe = "TLS", .target = e.id, .suite = "TLS", .policy = cfg.policy,
       .gatherer = [e](const Policy& policy) {
         const auto endpoint = endpoint_for(e);
+        // Slots for this endpoint's handshakes out of the run's budget, held while it probes.
+        const auto slots = ConnectionSlots::take(FactStore::instance().run_dir(),
+                                                 config().max_connections_per_host,
+                                                 config().max_connections_per_run, policy.timeout);
         auto result = with_policy(policy, endpoint.display(), [&](Duration timeout) {
           return tls::probe(endpoint, tls::Options{.timeout = timeout,
-                                                   .max_connections_per_host = config().max_connections_per_host});
+                                                   .max_connections_per_host = slots.count()});
         });
         return std::pair{tls::to_json(result.value), result.attempts};
       }});
@@ -166,6 +172,17 @@ void register_endpoint(const TlsEndpointConfig& e) {
   }
 
   const auto grade = e.grade ? e.grade : cfg.grade;
+  if (!e.starttls.empty()) {
+    // A database or mail endpoint: no HTTP, so no HSTS, redirect, or HSTS part of the grade.
+    if (grade) {
+      add("Grade", {kGrade}, [key, letter = *grade] {
+        check_facts(key, [&](const tls::Facts& f) {
+          EXPECT_THAT((tls::GradedFacts{f, std::nullopt}), GradeAtLeast(letter));
+        });
+      });
+    }
+    return;
+  }
   if (cfg.hsts_min_max_age || grade) {
     const auto https = http_gather("https_" + e.id, cfg.policy, [e] {
       const auto endpoint = endpoint_for(e);

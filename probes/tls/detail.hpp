@@ -87,8 +87,26 @@ struct Attempt {
   std::string cipher;    // chosen by the server
   std::string detail;    // why not accepted: the alert or OpenSSL's error
   bool alert = false;    // kRejected with an alert from the server (a refusal it said out loud)
+  bool starttls_refused = false;  // kTcpFailed: the plain-text prelude said no TLS here
   Ssl ssl;               // kept only for `gather`, to read the facts after the handshake
 };
+
+// Waits until `fd` is ready for `events`, the deadline passes or `cancel` is set.
+using Clock = std::chrono::steady_clock;
+enum class Wait { kReady, kTimedOut, kCancelled };
+Wait wait_for(int fd, short events, Clock::time_point deadline, const std::atomic<bool>& cancel);
+
+// The plain-text prelude of a STARTTLS endpoint (PostgreSQL's SSLRequest, SMTP's EHLO and
+// STARTTLS) on a connected non-blocking socket, up to the point where the server expects a
+// ClientHello.
+struct StartTlsOutcome {
+  // kRefused: the server answered that it will not speak TLS; kFailed: no usable answer
+  // (timeout, closed connection).
+  enum Result { kGoOn, kRefused, kFailed } result = kGoOn;
+  std::string detail;  // why not, e.g. "the server does not offer STARTTLS (…)"
+};
+StartTlsOutcome negotiate_starttls(int fd, StartTls protocol, Clock::time_point deadline,
+                                   const std::atomic<bool>& cancel);
 
 // One TCP connection and TLS handshake, bounded by `timeout` and by `cancel`.
 Attempt handshake(SSL_CTX* ctx, const Endpoint& endpoint, const Address& address,

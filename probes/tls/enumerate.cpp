@@ -390,6 +390,7 @@ class Enumeration {
   void finish(Facts& facts) {
     const std::string deadline = "deadline " + format_duration(options_.timeout);
     if (!default_) throw std::logic_error("default handshake never ran");
+    if (default_->starttls_refused) throw Refused(default_->detail);
     if (default_->outcome == Outcome::kTcpFailed) {
       throw Unreachable(endpoint_.display() + ": " + default_->detail + " (" + deadline + ")");
     }

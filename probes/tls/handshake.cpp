@@ -17,7 +17,6 @@
 namespace deploycheck::tls::detail {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 // poll() in slices this long so a cancelled probe (the endpoint is known unreachable) stops
 // waiting early; an event still wakes poll() at once, so this adds no latency.
 constexpr Duration kCancelSlice{50};
@@ -38,7 +37,11 @@ void on_info(const SSL* ssl, int where, int ret) {
   }
 }
 
-enum class Wait { kReady, kTimedOut, kCancelled };
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
+
+}  // namespace
 
 Wait wait_for(int fd, short events, Clock::time_point deadline, const std::atomic<bool>& cancel) {
   for (;;) {
@@ -52,11 +55,6 @@ Wait wait_for(int fd, short events, Clock::time_point deadline, const std::atomi
   }
 }
 
-std::string errno_text(int err) {
-  return std::strerror(err);
-}
-
-}  // namespace
 
 Fd& Fd::operator=(Fd&& o) noexcept {
   if (this != &o) {
@@ -176,6 +174,23 @@ Attempt handshake(SSL_CTX* ctx, const Endpoint& endpoint, const Address& address
     attempt.outcome = Attempt::Outcome::kTcpFailed;
     attempt.detail = "TCP connect to " + address.text + ": " + errno_text(err);
     return attempt;
+  }
+
+  if (endpoint.starttls != StartTls::kNone) {
+    const StartTlsOutcome prelude = negotiate_starttls(fd.get(), endpoint.starttls, deadline, cancel);
+    if (cancel.load()) {
+      attempt.outcome = Attempt::Outcome::kCancelled;
+      return attempt;
+    }
+    if (prelude.result != StartTlsOutcome::kGoOn) {
+      // Not a TLS verdict: the connection never got as far as TLS. Reported like a failed
+      // connection, so the gather fails naming this, and the endpoint's checks are not run.
+      attempt.outcome = Attempt::Outcome::kTcpFailed;
+      attempt.starttls_refused = prelude.result == StartTlsOutcome::kRefused;
+      attempt.detail = std::string("STARTTLS (") + to_string(endpoint.starttls) + ") with " +
+                       address.text + ": " + prelude.detail;
+      return attempt;
+    }
   }
 
   Ssl ssl(SSL_new(ctx));

@@ -86,7 +86,27 @@ std::vector<Certificate> chain_from_json(const nlohmann::json& j) {
 std::string Endpoint::display() const {
   std::string out = name + ":" + std::to_string(port);
   if (connect && *connect != name) out += " via " + *connect;
+  if (starttls != StartTls::kNone) out += std::string(" (STARTTLS ") + to_string(starttls) + ")";
   return out;
+}
+
+const char* to_string(StartTls s) {
+  switch (s) {
+    case StartTls::kNone:
+      return "";
+    case StartTls::kPostgres:
+      return "postgres";
+    case StartTls::kSmtp:
+      return "smtp";
+  }
+  return "?";
+}
+
+StartTls starttls_from_string(const std::string& text) {
+  if (text == "postgres") return StartTls::kPostgres;
+  if (text == "smtp") return StartTls::kSmtp;
+  if (text.empty()) return StartTls::kNone;
+  throw std::invalid_argument("unknown STARTTLS protocol '" + text + "'");
 }
 
 const char* to_string(Strength s) {
@@ -107,6 +127,7 @@ nlohmann::json to_json(const Facts& f) {
   if (f.endpoint.connect) endpoint["connect"] = *f.endpoint.connect;
   if (f.endpoint.sni) endpoint["sni"] = *f.endpoint.sni;
   if (f.endpoint.ca_file) endpoint["ca_file"] = *f.endpoint.ca_file;
+  if (f.endpoint.starttls != StartTls::kNone) endpoint["starttls"] = to_string(f.endpoint.starttls);
   const Handshake& h = f.handshake;
   nlohmann::json handshake{{"protocol", h.protocol},
                            {"cipher", h.cipher},
@@ -146,6 +167,7 @@ Facts facts_from_json(const nlohmann::json& j) {
   if (e.contains("connect")) f.endpoint.connect = e.at("connect").get<std::string>();
   if (e.contains("sni")) f.endpoint.sni = e.at("sni").get<std::string>();
   if (e.contains("ca_file")) f.endpoint.ca_file = e.at("ca_file").get<std::string>();
+  if (e.contains("starttls")) f.endpoint.starttls = starttls_from_string(e.at("starttls"));
   const auto& h = j.at("handshake");
   f.handshake.protocol = h.at("protocol");
   f.handshake.cipher = h.at("cipher");

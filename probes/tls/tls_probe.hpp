@@ -12,6 +12,11 @@
 
 namespace deploycheck::tls {
 
+// A protocol that starts in plain text and upgrades to TLS on the same connection.
+enum class StartTls { kNone, kPostgres, kSmtp };
+const char* to_string(StartTls s);  // "", "postgres", "smtp"
+StartTls starttls_from_string(const std::string& text);  // throws std::invalid_argument
+
 struct Endpoint {
   std::string id;                      // test-name suffix
   std::string name;                    // host name: SNI (unless `sni`) and the name verified
@@ -19,6 +24,7 @@ struct Endpoint {
   std::optional<std::string> connect;  // address to connect to instead of resolving `name`
   std::optional<std::string> sni;      // SNI to send, if not `name`
   std::optional<std::string> ca_file;  // PEM bundle to verify with; default: the system store
+  StartTls starttls = StartTls::kNone; // upgrade from plain text first (database, mail)
   std::string display() const;         // "api.example.com:443" (+ " via 10.0.0.5")
 };
 

@@ -26,16 +26,15 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "probes/policy.hpp"
+#include "tests/unit/sandbox_services.hpp"
 
-#ifndef DEPLOYCHECK_SANDBOXCTL
-#define DEPLOYCHECK_SANDBOXCTL "/work/main/build/tools/sandbox/deploycheck-sandboxctl"
-#endif
 
 namespace deploycheck::tls {
 namespace {
@@ -49,21 +48,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 namespace fs = std::filesystem;
 using Result = ProtocolSupport::Result;
-
-// Runs `args` (no shell) and returns its exit status.
-int run(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 const ProtocolSupport* find_protocol(const Facts& f, const std::string& name) {
   for (const auto& p : f.protocols) {
@@ -84,44 +68,24 @@ std::set<std::string> accepted_set(const Facts& f) {
 class TlsProbeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!fs::exists(DEPLOYCHECK_SANDBOXCTL)) {
-      skip_reason_ = std::string(DEPLOYCHECK_SANDBOXCTL) + " is not built";
-      return;
-    }
-    char dir[] = "/tmp/tls-probe-test.XXXXXX";
-    state_dir_ = mkdtemp(dir);
-    const int rc = run({DEPLOYCHECK_SANDBOXCTL, "up", "--state-dir", state_dir_, "--watch-pid",
-                        std::to_string(getpid()), "ca", "nginx"});
-    if (rc != 0) {
-      skip_reason_ = "deploycheck-sandboxctl up failed with status " + std::to_string(rc);
-      return;
-    }
-    std::ifstream in(state_dir_ + "/sandbox.env");
-    for (std::string line; std::getline(in, line);) {
-      const auto eq = line.find('=');
-      if (eq != std::string::npos) env_[line.substr(0, eq)] = line.substr(eq + 1);
-    }
+    sandbox_ = std::make_unique<testing::SandboxServices>(std::vector<std::string>{"ca", "nginx"});
   }
-
-  static void TearDownTestSuite() {
-    if (state_dir_.empty()) return;
-    run({DEPLOYCHECK_SANDBOXCTL, "down", "--state-dir", state_dir_});
-    std::error_code ignored;  // a leftover temporary directory is not a test failure
-    fs::remove_all(state_dir_, ignored);
-  }
+  static void TearDownTestSuite() { sandbox_.reset(); }
 
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
-    ASSERT_TRUE(env_.count("SANDBOX_NGINX_HTTPS_PORT")) << "no port in sandbox.env";
+    if (!sandbox_->skip_reason().empty()) GTEST_SKIP() << sandbox_->skip_reason();
+    ASSERT_FALSE(env("SANDBOX_NGINX_HTTPS_PORT").empty()) << "no port in sandbox.env";
   }
+
+  static std::string env(const std::string& key) { return sandbox_->env(key); }
 
   static Endpoint nginx(const std::string& name = "localhost", bool with_ca = true) {
     Endpoint e;
     e.id = "nginx";
     e.name = name;
-    e.port = static_cast<std::uint16_t>(std::stoi(env_.at("SANDBOX_NGINX_HTTPS_PORT")));
+    e.port = static_cast<std::uint16_t>(std::stoi(env("SANDBOX_NGINX_HTTPS_PORT")));
     e.connect = "127.0.0.1";
-    if (with_ca) e.ca_file = env_.at("SANDBOX_CA_FILE");
+    if (with_ca) e.ca_file = env("SANDBOX_CA_FILE");
     return e;
   }
 
@@ -131,9 +95,7 @@ class TlsProbeTest : public ::testing::Test {
     return f;
   }
 
-  static inline std::string state_dir_;
-  static inline std::string skip_reason_;
-  static inline std::map<std::string, std::string> env_;
+  static inline std::unique_ptr<testing::SandboxServices> sandbox_;
 };
 
 TEST_F(TlsProbeTest, ProtocolsAsConfigured) {
@@ -266,7 +228,7 @@ TEST_F(TlsProbeTest, EnumerationTime) {
 
 TEST_F(TlsProbeTest, ClosedPortIsUnreachable) {
   Endpoint e = nginx();
-  e.port = static_cast<std::uint16_t>(std::stoi(env_.at("SANDBOX_CLOSED_PORT")));
+  e.port = static_cast<std::uint16_t>(std::stoi(env("SANDBOX_CLOSED_PORT")));
   const auto start = std::chrono::steady_clock::now();
   try {
     probe(e, Options{.timeout = 2000ms});
@@ -376,7 +338,7 @@ class Tls10Server {
 };
 
 TEST_F(TlsProbeTest, Tls10ServerSeenAtSecurityLevel0) {
-  const fs::path ca = fs::path(env_.at("SANDBOX_CA_FILE")).parent_path();
+  const fs::path ca = fs::path(env("SANDBOX_CA_FILE")).parent_path();
   Tls10Server server((ca / "server-chain.pem").string(), (ca / "server.key").string());
   Endpoint e = nginx();
   e.port = server.port();

@@ -48,6 +48,7 @@ struct Endpoint {
   bool sha1_signature = false;
   bool leaf_only = false;  // serves the leaf without the intermediate
   bool stapled = false;    // staples a good OCSP response made for the leaf
+  int embedded_scts = 0;   // SCTs in the leaf (x509.hpp: from a sandbox log key)
   // The server block.
   const char* protocols = kModern;
   const char* ciphers = kStrongCiphers;
@@ -62,6 +63,7 @@ const std::vector<Endpoint>& endpoints() {
       {.name = "ecdsa", .http = HttpTwin::kRedirect},
       {.name = "rsa", .key = KeyKind::kRsa2048, .http = HttpTwin::kRedirect},
       {.name = "stapled", .stapled = true},
+      {.name = "ct", .embedded_scts = 2},
       {.name = "expired",
        .defect = "the certificate expired yesterday",
        .not_before = -days(91),
@@ -140,6 +142,7 @@ EndpointFiles write_certificates(const Endpoint& endpoint, const Issued& interme
   spec.sha1_signature = endpoint.sha1_signature;
   spec.not_before = endpoint.not_before;
   spec.not_after = endpoint.not_after;
+  spec.embedded_scts = endpoint.embedded_scts;
   Issued leaf = issue_cert(spec, endpoint.self_signed ? nullptr : &intermediate);
 
   const std::string name = endpoint.name;

@@ -2,9 +2,11 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/ct.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 #include <stdexcept>
@@ -62,6 +64,65 @@ std::string bio_text(BIO* bio) {
   char* data = nullptr;
   long len = BIO_get_mem_data(bio, &data);
   return std::string(data, static_cast<size_t>(len));
+}
+
+}  // namespace
+
+namespace {
+
+// `count` SCTs, each from its own throwaway P-256 "log" key: log id = SHA-256 of the key's
+// SubjectPublicKeyInfo (RFC 6962 §3.2), timestamp now, an ECDSA-SHA256 signature over the
+// certificate's subject (what it signs cannot be the real precertificate entry: there is none).
+void add_embedded_scts(X509* cert, int count) {
+  using SctList = std::unique_ptr<STACK_OF(SCT), OpenSslDeleter<SCT_LIST_free>>;
+  SctList list(sk_SCT_new_null());
+  check(list != nullptr, "cannot allocate an SCT list");
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (int i = 0; i < count; ++i) {
+    PkeyPtr log_key(EVP_EC_gen("P-256"));
+    check(log_key != nullptr, "cannot generate a CT log key");
+    unsigned char* spki = nullptr;
+    const int spki_length = i2d_PUBKEY(log_key.get(), &spki);
+    check(spki_length > 0, "cannot encode a CT log key");
+    unsigned char log_id[SHA256_DIGEST_LENGTH];
+    SHA256(spki, static_cast<size_t>(spki_length), log_id);
+    OPENSSL_free(spki);
+
+    unsigned char* subject = nullptr;
+    const int subject_length = i2d_X509_NAME(X509_get_subject_name(cert), &subject);
+    check(subject_length > 0, "cannot encode the subject for an SCT");
+    std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>> md(EVP_MD_CTX_new());
+    size_t signature_length = 0;
+    std::vector<unsigned char> signature;
+    const bool signed_ok =
+        md && EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, log_key.get()) == 1 &&
+        EVP_DigestSign(md.get(), nullptr, &signature_length, subject,
+                       static_cast<size_t>(subject_length)) == 1 &&
+        (signature.resize(signature_length),
+         EVP_DigestSign(md.get(), signature.data(), &signature_length, subject,
+                        static_cast<size_t>(subject_length)) == 1);
+    OPENSSL_free(subject);
+    check(signed_ok, "cannot sign an SCT");
+    signature.resize(signature_length);
+
+    SCT* sct = SCT_new();
+    check(sct != nullptr, "cannot allocate an SCT");
+    if (sk_SCT_push(list.get(), sct) <= 0) {
+      SCT_free(sct);
+      fail("cannot add an SCT to the list");
+    }
+    check(SCT_set_version(sct, SCT_VERSION_V1) == 1 &&
+              SCT_set_log_entry_type(sct, CT_LOG_ENTRY_TYPE_PRECERT) == 1 &&
+              SCT_set1_log_id(sct, log_id, sizeof log_id) == 1 &&
+              SCT_set_signature_nid(sct, NID_ecdsa_with_SHA256) == 1 &&
+              SCT_set1_signature(sct, signature.data(), signature.size()) == 1,
+          "cannot fill an SCT");
+    SCT_set_timestamp(sct, static_cast<uint64_t>(now_ms));
+  }
+  check(X509_add1_ext_i2d(cert, NID_ct_precert_scts, list.get(), 0, 0) == 1,
+        "cannot embed the SCT list");
 }
 
 }  // namespace
@@ -126,6 +187,8 @@ Issued issue_cert(const CertSpec& spec, const Issued* issuer) {
   std::string ips = join(spec.ip_addresses, "IP:");
   if (!ips.empty()) san += (san.empty() ? "" : ",") + ips;
   if (!san.empty()) add_extension(cert, &ctx, NID_subject_alt_name, san);
+
+  if (spec.embedded_scts > 0) add_embedded_scts(cert, spec.embedded_scts);
 
   const EVP_MD* digest = spec.sha1_signature ? EVP_sha1() : EVP_sha256();
   if (X509_sign(cert, signing_key, digest) == 0) fail("cannot sign CN=" + spec.common_name);

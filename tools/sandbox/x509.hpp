@@ -36,6 +36,10 @@ struct CertSpec {
   // a negative not_after makes an expired certificate.
   std::chrono::seconds not_before{-std::chrono::hours(1)};
   std::chrono::seconds not_after{std::chrono::hours(24 * 90)};
+  // Signed certificate timestamps embedded in the certificate (RFC 6962 §3.3), from a sandbox
+  // "log" key. Real SCT structures with real ECDSA signatures, but over no real log entry: no
+  // public log knows them. deploycheck counts SCTs; it cannot verify them offline either.
+  int embedded_scts = 0;
 };
 
 struct Issued {

@@ -8,6 +8,8 @@
 set(DEPLOYCHECK_SANDBOX_SERVICES
   ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent
   smtp smtp_plain)
+  ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent)
+list(APPEND DEPLOYCHECK_SANDBOX_SERVICES postgres)
 set(_deps_ca "")
 set(_deps_nginx ca)
 set(_deps_tls ca)
@@ -18,6 +20,7 @@ set(_deps_dns_diverged "")
 set(_deps_dns_silent "")
 set(_deps_smtp ca)
 set(_deps_smtp_plain "")
+set(_deps_postgres ca)
 
 set(_labels "sandbox;Sandbox;pre;post;critical;sandbox:pre;sandbox:post")
 foreach(service IN LISTS DEPLOYCHECK_SANDBOX_SERVICES)

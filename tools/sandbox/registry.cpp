@@ -17,7 +17,8 @@
   X(dns_diverged)                      \
   X(dns_silent)                        \
   X(smtp)                              \
-  X(smtp_plain)
+  X(smtp_plain)                        \
+  X(postgres)
 
 namespace deploycheck::sandbox {
 

@@ -6,9 +6,9 @@
 #
 # Services are listed in start order; each requires the fixtures of those it depends on.
 set(DEPLOYCHECK_SANDBOX_SERVICES
-  ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent
-  smtp smtp_plain)
   ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent)
+# One line per later service, so that branches adding services merge without conflicts.
+list(APPEND DEPLOYCHECK_SANDBOX_SERVICES smtp smtp_plain)
 list(APPEND DEPLOYCHECK_SANDBOX_SERVICES postgres)
 set(_deps_ca "")
 set(_deps_nginx ca)

@@ -1,9 +1,10 @@
 // STARTTLS endpoints through probes/tls against real servers: the sandbox's aiosmtpd with and
 // without STARTTLS (RFC 3207). PostgreSQL's SSLRequest is proven against the sandbox postgres
-// (see the database tests) once that module is up.
+// (ssl = on; the refusal path, answer N, has no ssl = off server to run against here).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 
 #include "probes/policy.hpp"
@@ -77,6 +78,51 @@ TEST_F(StartTlsTest, PlainTlsClientAgainstAnSmtpPortIsUnreachableNotAccepted) {
   Endpoint e = smtp("SANDBOX_SMTP_PORT");
   e.starttls = StartTls::kNone;  // a ClientHello where the server expects EHLO
   EXPECT_THROW(probe(e, Options{.timeout = Duration{1000}}), Unreachable);
+}
+
+}  // namespace
+}  // namespace deploycheck::tls
+
+namespace deploycheck::tls {
+namespace {
+
+// The sandbox's PostgreSQL 15 (tools/sandbox/postgres.cpp): ssl = on, TLS 1.2+, AEAD suites.
+class PostgresStartTlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    sandbox_ =
+        std::make_unique<testing::SandboxServices>(std::vector<std::string>{"ca", "postgres"});
+  }
+  static void TearDownTestSuite() { sandbox_.reset(); }
+  void SetUp() override {
+    if (!sandbox_->skip_reason().empty()) GTEST_SKIP() << sandbox_->skip_reason();
+  }
+  static inline std::unique_ptr<testing::SandboxServices> sandbox_;
+};
+
+TEST_F(PostgresStartTlsTest, SslRequestThenTheServersCertificateAndProtocols) {
+  Endpoint e{.id = "db", .name = "localhost", .connect = "127.0.0.1"};
+  e.port = static_cast<std::uint16_t>(std::stoi(sandbox_->env("SANDBOX_POSTGRES_PORT")));
+  e.ca_file = sandbox_->env("SANDBOX_CA_FILE");
+  e.starttls = StartTls::kPostgres;
+  const Facts f = probe(e, Options{});
+  EXPECT_EQ(f.handshake.protocol, "TLSv1.3");
+  EXPECT_TRUE(f.handshake.verified_ok) << f.handshake.verify_error;
+  EXPECT_TRUE(f.handshake.hostname_matches);
+  for (const auto& p : f.protocols) {
+    const bool accepted = p.result == ProtocolSupport::Result::kAccepted;
+    EXPECT_EQ(accepted, p.protocol == "TLSv1.2" || p.protocol == "TLSv1.3") << p.protocol;
+  }
+  for (const auto& c : f.accepted_ciphers) EXPECT_EQ(c.strength, Strength::kStrong) << c.name;
+}
+
+TEST_F(PostgresStartTlsTest, AnSmtpDialogueAgainstPostgresFailsWithoutHanging) {
+  Endpoint e{.id = "db", .name = "localhost", .connect = "127.0.0.1"};
+  e.port = static_cast<std::uint16_t>(std::stoi(sandbox_->env("SANDBOX_POSTGRES_PORT")));
+  e.starttls = StartTls::kSmtp;  // waits for a greeting PostgreSQL never sends
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(probe(e, Options{.timeout = Duration{500}}), Unreachable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
 }
 
 }  // namespace

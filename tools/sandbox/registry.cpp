@@ -15,7 +15,9 @@
   X(dns_primary)                       \
   X(dns_secondary)                     \
   X(dns_diverged)                      \
-  X(dns_silent)
+  X(dns_silent)                        \
+  X(s3)                                \
+  X(backups)
 
 namespace deploycheck::sandbox {
 

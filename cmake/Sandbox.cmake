@@ -6,8 +6,9 @@
 #
 # Services are listed in start order; each requires the fixtures of those it depends on.
 set(DEPLOYCHECK_SANDBOX_SERVICES
-  ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent
-  s3 backups)
+  ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent)
+list(APPEND DEPLOYCHECK_SANDBOX_SERVICES postgres)
+list(APPEND DEPLOYCHECK_SANDBOX_SERVICES s3 backups)
 set(_deps_ca "")
 set(_deps_nginx ca)
 set(_deps_tls ca)
@@ -16,6 +17,7 @@ set(_deps_dns_primary "")
 set(_deps_dns_secondary "")
 set(_deps_dns_diverged "")
 set(_deps_dns_silent "")
+set(_deps_postgres ca)
 set(_deps_s3 "")
 set(_deps_backups postgres s3)
 

@@ -16,6 +16,7 @@
   X(dns_secondary)                     \
   X(dns_diverged)                      \
   X(dns_silent)                        \
+  X(postgres)                          \
   X(s3)                                \
   X(backups)
 

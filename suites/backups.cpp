@@ -142,8 +142,9 @@ void register_source(const BackupSourceConfig& s) {
       .phase = s.phase,
       .gatherer = [s](const Policy& policy) {
         const std::string shown = s.local ? runtime_values().display(s.local->directory)
-                                  : s.s3  ? runtime_values().display(s.s3->bucket)
-                                          : command_display(*s.command);
+                                  : s.s3  ? runtime_values().display(s.s3->endpoint) + "/" +
+                                               runtime_values().display(s.s3->bucket)
+                                         : command_display(*s.command);
         auto result =
             with_policy(policy, shown, [&](Duration timeout) { return list_source(s, timeout); });
         return std::pair{backups::to_json(result.value), result.attempts};

@@ -311,12 +311,9 @@ class RestoredWithinMatcher : public ::testing::MatcherInterface<const RestoreFa
 
 namespace backups {
 void PrintTo(const Listing& l, std::ostream* os) {
-  *os << l.source << ": " << l.backups.size() << (l.backups.size() == 1 ? " backup" : " backups");
-  if (!l.backups.empty()) {
-    const auto& b = l.backups.front();
-    *os << ", newest " << b.name << " (" << human_size(b.size) << ", "
-        << format_iso8601_utc(b.mtime) << ")";
-  }
+  // The backups themselves are named by the explanation: printing them here too would say it twice.
+  *os << l.source << ", " << l.backups.size() << (l.backups.size() == 1 ? " backup" : " backups")
+      << " listed at " << format_iso8601_utc(l.listed_at);
 }
 void PrintTo(const IntegrityFacts& f, std::ostream* os) {
   *os << f.backup;

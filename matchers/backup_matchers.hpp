@@ -10,8 +10,9 @@
 //   EXPECT_THAT(restore, RestoredWithin(tables, 15min));
 //
 // Ages are measured from the moment the listing was taken (Listing::listed_at), so a verdict
-// depends on the facts alone. The value is printed once (PrintTo: the source and its newest
-// backup); explanations say what was expected, what was seen and what to do, on success too.
+// depends on the facts alone. The value is printed once (PrintTo: the source, how many backups it
+// holds and when it was listed); explanations say what was expected, what was seen and what to do,
+// on success too.
 #include <gmock/gmock.h>
 
 #include <optional>
@@ -27,7 +28,8 @@
 namespace deploycheck {
 
 namespace backups {
-// "s3://bucket/nightly/ at http://...: 8 backups, newest db-2026-11-24.dump (1.2 MB, 2026-...Z)"
+// "s3://upstream-backups/database/ at https://s3.eu-west-1.amazonaws.com, 9 backups listed at
+// 2026-11-24T03:00:00Z"
 void PrintTo(const Listing& listing, std::ostream* os);
 void PrintTo(const IntegrityFacts& facts, std::ostream* os);
 void PrintTo(const RestoreFacts& facts, std::ostream* os);

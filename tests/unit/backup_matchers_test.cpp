@@ -306,6 +306,11 @@ TEST(BackupListing, SurvivesItsJsonRoundTrip) {
   EXPECT_EQ(back.backups[0].format, Format::kPgCustom);
 }
 
+TEST(BackupListing, PrintsItsSourceCountAndTimeOnce) {
+  EXPECT_EQ(::testing::PrintToString(daily(3)), "/var/backups/pg, 3 backups listed at 2026-11-18T11:06:40Z");
+  EXPECT_EQ(::testing::PrintToString(daily(1)), "/var/backups/pg, 1 backup listed at 2026-11-18T11:06:40Z");
+}
+
 TEST(HumanUnits, ReadForAnOperator) {
   EXPECT_EQ(human_age(40), "40s");
   EXPECT_EQ(human_age(3 * kDay + 4 * kHour + 5), "3d 4h");

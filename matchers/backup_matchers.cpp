@@ -171,6 +171,8 @@ class RetentionMatcher : public ::testing::MatcherInterface<const Listing&> {
 
 class EncryptedMatcher : public ::testing::MatcherInterface<const Listing&> {
  public:
+  explicit EncryptedMatcher(EncryptionAt at) : content_only_(at == EncryptionAt::kContentOnly) {}
+
   bool MatchAndExplain(const Listing& l, MatchResultListener* out) const override {
     if (l.backups.empty()) {
       *out << "which holds no backup whose encryption could be judged";
@@ -178,18 +180,23 @@ class EncryptedMatcher : public ::testing::MatcherInterface<const Listing&> {
     }
     std::vector<std::string> plain;
     for (const auto& b : l.backups) {
-      if (b.server_side_encryption || backups::is_encrypted(b.format)) continue;
+      if ((b.server_side_encryption && !content_only_) || backups::is_encrypted(b.format)) continue;
       plain.push_back(
           b.name + " (" + backups::to_string(b.format) +
           (b.format == backups::Format::kUnknown ? ", first bytes " + b.first_bytes_hex : "") +
-          (l.kind == "s3" ? ", no x-amz-server-side-encryption" : "") + ")");
+          (l.kind != "s3" ? std::string()
+           : b.server_side_encryption
+               ? ", server-side " + *b.server_side_encryption + " does not count"
+               : std::string(", no x-amz-server-side-encryption")) +
+          ")");
     }
     if (plain.empty()) {
       const auto& newest = l.backups.front();
       *out << "whose " << l.backups.size() << " backups are all encrypted (newest " << newest.name
            << ": "
-           << (newest.server_side_encryption ? "server-side " + *newest.server_side_encryption
-                                             : std::string(backups::to_string(newest.format)))
+           << (newest.server_side_encryption && !backups::is_encrypted(newest.format)
+                   ? "server-side " + *newest.server_side_encryption
+                   : std::string(backups::to_string(newest.format)))
            << ")";
       return true;
     }
@@ -198,14 +205,21 @@ class EncryptedMatcher : public ::testing::MatcherInterface<const Listing&> {
     for (std::size_t i = 0; i < plain.size() && i < 3; ++i) *out << (i ? ", " : "") << plain[i];
     if (plain.size() > 3) *out << " and " << plain.size() - 3 << " more";
     *out << ". Encrypt backups before they leave the database host (gpg, age or openssl enc)"
-         << (l.kind == "s3"
+         << (l.kind == "s3" && !content_only_
                  ? ", or turn on the bucket's default encryption (SSE-S3 or SSE-KMS) and "
                    "re-upload"
                  : "");
     return false;
   }
-  void DescribeTo(std::ostream* os) const override { *os << "holds only encrypted backups"; }
-  void DescribeNegationTo(std::ostream* os) const override { *os << "holds an unencrypted backup"; }
+  void DescribeTo(std::ostream* os) const override {
+    *os << "holds only encrypted backups" << (content_only_ ? " (content encryption)" : "");
+  }
+  void DescribeNegationTo(std::ostream* os) const override {
+    *os << "holds an unencrypted backup" << (content_only_ ? " (content encryption)" : "");
+  }
+
+ private:
+  bool content_only_;
 };
 
 class ArchiveReadableMatcher : public ::testing::MatcherInterface<const IntegrityFacts&> {
@@ -366,8 +380,8 @@ ListingMatcher SizeConsistent(int tolerance_percent, int previous) {
 ListingMatcher RetentionAtLeast(std::optional<Duration> min_age, std::optional<int> min_count) {
   return ::testing::MakeMatcher(new RetentionMatcher(min_age, min_count));
 }
-ListingMatcher Encrypted() {
-  return ::testing::MakeMatcher(new EncryptedMatcher());
+ListingMatcher Encrypted(EncryptionAt at) {
+  return ::testing::MakeMatcher(new EncryptedMatcher(at));
 }
 ::testing::Matcher<const backups::IntegrityFacts&> ArchiveReadable() {
   return ::testing::MakeMatcher(new ArchiveReadableMatcher());

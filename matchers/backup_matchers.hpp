@@ -57,7 +57,9 @@ ListingMatcher RetentionAtLeast(std::optional<Duration> min_age, std::optional<i
 // Every backup is encrypted at rest: its content is an encrypted format (OpenPGP, age, openssl
 // enc) or the bucket encrypts it server-side (x-amz-server-side-encryption). A plain PGDMP,
 // gzip or SQL backup fails; so does one whose format is not recognised (it cannot be confirmed).
-ListingMatcher Encrypted();
+// With kContentOnly, server-side encryption does not count.
+enum class EncryptionAt { kContentOrServer, kContentOnly };
+ListingMatcher Encrypted(EncryptionAt at = EncryptionAt::kContentOrServer);
 
 // pg_restore --list read the archive's table of contents within its deadline.
 ::testing::Matcher<const backups::IntegrityFacts&> ArchiveReadable();

@@ -5,6 +5,7 @@
 // the opt-in test restore (Gather.BackupRestore/<id>) are gathers of their own. No check writes
 // to a production database: a test restore creates and drops a scratch database on the
 // configured restore server only.
+#include <ctime>
 #include <optional>
 
 #include "matchers/backup_matchers.hpp"
@@ -176,7 +177,10 @@ void register_source(const BackupSourceConfig& s) {
         [key, r = *s.retention] { check_listing(key, RetentionAtLeast(r.min_age, r.min_count)); });
   }
   if (s.require_encryption) {
-    add("Encrypted", kEncrypted, [key] { check_listing(key, Encrypted()); });
+    add("Encrypted", kEncrypted, [key, content = s.require_content_encryption] {
+      check_listing(
+          key, Encrypted(content ? EncryptionAt::kContentOnly : EncryptionAt::kContentOrServer));
+    });
   }
   if (s.integrity) {
     // Listing and download within the source's policy, then pg_restore within its own deadline.

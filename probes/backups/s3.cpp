@@ -1,6 +1,7 @@
 #include "probes/backups/s3.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <memory>

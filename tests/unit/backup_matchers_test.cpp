@@ -173,6 +173,22 @@ TEST(Encrypted, FailsPlainArchivesNamingThemAndWhatToDo) {
   EXPECT_THAT(s3.explanation, HasSubstr("default encryption"));
 }
 
+TEST(Encrypted, ContentOnlyDoesNotCountServerSideEncryption) {
+  auto s3 = listing(
+      {backup("nightly/a.dump", 10, kHour), backup("nightly/b.gpg", 10, kDay, Format::kGpg)}, "s3");
+  for (auto& b : s3.backups) b.server_side_encryption = "AES256";
+  EXPECT_TRUE(judge(Encrypted(), s3).matched);
+  const auto v = judge(Encrypted(EncryptionAt::kContentOnly), s3);
+  EXPECT_FALSE(v.matched);
+  EXPECT_THAT(
+      v.explanation,
+      HasSubstr("1 of 2 backups are not encrypted: nightly/a.dump (PostgreSQL custom archive "
+                "(PGDMP), server-side AES256 does not count)"));
+  EXPECT_THAT(v.explanation, Not(HasSubstr("default encryption")));
+  EXPECT_EQ(describe(Encrypted(EncryptionAt::kContentOnly)),
+            "holds only encrypted backups (content encryption)");
+}
+
 TEST(Encrypted, AnUnrecognisedFormatCannotBeConfirmed) {
   const auto v = judge(Encrypted(), listing({backup("x.bin", 10, kHour, Format::kUnknown)}));
   EXPECT_FALSE(v.matched);
@@ -307,8 +323,10 @@ TEST(BackupListing, SurvivesItsJsonRoundTrip) {
 }
 
 TEST(BackupListing, PrintsItsSourceCountAndTimeOnce) {
-  EXPECT_EQ(::testing::PrintToString(daily(3)), "/var/backups/pg, 3 backups listed at 2026-11-18T11:06:40Z");
-  EXPECT_EQ(::testing::PrintToString(daily(1)), "/var/backups/pg, 1 backup listed at 2026-11-18T11:06:40Z");
+  EXPECT_EQ(::testing::PrintToString(daily(3)),
+            "/var/backups/pg, 3 backups listed at 2026-11-18T11:06:40Z");
+  EXPECT_EQ(::testing::PrintToString(daily(1)),
+            "/var/backups/pg, 1 backup listed at 2026-11-18T11:06:40Z");
 }
 
 TEST(HumanUnits, ReadForAnOperator) {

@@ -71,6 +71,9 @@ TEST(BackupsConfig, ReadsAnS3SourceAndACommandSourceWithDefaults) {
   EXPECT_EQ(s3.s3->prefix.raw, "database/");
   EXPECT_EQ(s3.s3->region.raw, "eu-west-1");
   EXPECT_EQ(s3.s3->secret_access_key.raw, "${BACKUP_AWS_SECRET_ACCESS_KEY}");
+  EXPECT_TRUE(s3.require_encryption);
+  EXPECT_TRUE(s3.require_content_encryption);
+  EXPECT_FALSE(env.backups->sources[0].require_content_encryption);
   EXPECT_EQ(s3.integrity->pg_restore, "pg_restore");
   EXPECT_EQ(s3.integrity->timeout, 60s);
   EXPECT_FALSE(s3.size);

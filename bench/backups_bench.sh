@@ -20,7 +20,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$repo/build-bench
 do_build=1
 megabytes=1024
-runs=10
+runs=50
 out=$repo/bench/results/backups.md
 die() {
   echo "backups_bench: $*" >&2
@@ -85,7 +85,7 @@ ours=$("$bench" "$work/backups" '*.dump')
 theirs=$(pg_restore --list "$archive" | grep -vc '^;')
 [[ $ours == "$theirs" ]] || die "verdicts differ: deploycheck counted $ours entries, pg_restore --list $theirs"
 
-hyperfine -N --warmup 2 --runs "$runs" --style none --export-markdown "$work/hyperfine.md" \
+hyperfine -N --warmup 5 --runs "$runs" --style none --export-markdown "$work/hyperfine.md" \
   -n "deploycheck integrity gather" "$bench $work/backups *.dump" \
   -n "pg_restore --list" "pg_restore --list $archive" >&2
 

@@ -70,16 +70,17 @@ PostgresRequest request_for() {
   r.exact_count_below = db().exact_count_below;
   r.orphans = db().orphan_checks;
   r.round_trip = db().round_trip;
-  if (const auto& m = environment().migrations) {
-    MigrationsRequest mr{.tool = m->tool,
-                         .swappable = m->swappable,
-                         .history_query = m->history_query,
-                         .file_pattern = m->file_pattern,
-                         .applied = m->applied,
-                         .dots_for_underscores = m->dots_for_underscores};
-    for (const auto& d : m->directories)
+  for (const auto& m : environment().migrations) {
+    MigrationsRequest mr{.id = m.id,
+                         .tool = m.tool,
+                         .swappable = m.swappable,
+                         .history_query = m.history_query,
+                         .file_pattern = m.file_pattern,
+                         .applied = m.applied,
+                         .dots_for_underscores = m.dots_for_underscores};
+    for (const auto& d : m.directories)
       mr.directories.push_back(runtime_values().expand_path(d, env_dir()));
-    r.migrations = mr;
+    r.migrations.push_back(mr);
   }
   return r;
 }
@@ -89,10 +90,10 @@ void expect_db(const std::string& key, const DatabaseMatcher& matcher) {
 }
 
 // The migration status in the fact, or a failure naming why there is none.
-std::optional<MigrationStatus> status_of(const std::string& key) {
+std::optional<MigrationStatus> status_of(const std::string& key, const std::string& id) {
   auto fact = need_fact(key);
   if (!fact) return std::nullopt;
-  const auto& m = fact->data.at("migrations");
+  const auto& m = fact->data.at("migrations").at(id);
   if (m.contains("error")) {
     ADD_FAILURE() << m.at("tool").get<std::string>() << " history of " << shown_target()
                   << " could not be compared with the files: " << m.at("error").get<std::string>();
@@ -208,29 +209,30 @@ DEPLOYCHECK_CHECKS(Migrations) {
                    [key, b = *d.max_replication_lag] { expect_db(key, ReplicationLagBelow(b)); });
   }
 
-  const auto& m = environment().migrations;
-  if (!m) return;
-  auto mspec = [&](const std::string& name, std::vector<std::string> items, Phase phase) {
-    auto s = spec(name, std::move(items), phase);
-    s.severity = m->severity;
-    return s;
-  };
-  auto expect_status = [key](const MigrationMatcher& matcher) {
-    if (auto status = status_of(key)) EXPECT_THAT(*status, matcher);
-  };
-  if (m->reviewed_pending) {
-    register_check(mspec("PendingMatchesReviewed", {kReviewed, kTested004}, Phase::kPre),
-                   [expect_status, r = *m->reviewed_pending] { expect_status(PendingEquals(r)); });
-  }
-  register_check(mspec("NonePending", {kApplied, kNoPending002, kVerify003}, Phase::kPost),
-                 [expect_status] { expect_status(NonePending()); });
-  register_check(mspec("NoneFailed", {kApplied, kVerify003}, Phase::kBoth),
-                 [expect_status] { expect_status(NoneFailed()); });
-  register_check(mspec("AppliedKnownOnDisk", {kApplied}, Phase::kBoth),
-                 [expect_status] { expect_status(NoneUnknown()); });
-  if (m->tool == "prisma") {
-    register_check(mspec("ChecksumsMatch", {kApplied}, Phase::kBoth),
-                   [expect_status] { expect_status(ChecksumsMatch()); });
+  for (const auto& m : environment().migrations) {
+    auto mspec = [&](const std::string& name, std::vector<std::string> items, Phase phase) {
+      auto s = spec(name, std::move(items), phase, m.id);
+      s.severity = m.severity;
+      return s;
+    };
+    auto expect_status = [key, id = m.id](const MigrationMatcher& matcher) {
+      if (auto status = status_of(key, id)) EXPECT_THAT(*status, matcher);
+    };
+    if (m.reviewed_pending) {
+      register_check(mspec("PendingMatchesReviewed", {kReviewed, kTested004}, Phase::kPre),
+                     [expect_status, r = *m.reviewed_pending] { expect_status(PendingEquals(r)); });
+    }
+    register_check(mspec("NonePending", {kApplied, kNoPending002, kVerify003}, Phase::kPost),
+                   [expect_status] { expect_status(NonePending()); });
+    register_check(mspec("NoneFailed", {kApplied, kVerify003}, Phase::kBoth),
+                   [expect_status] { expect_status(NoneFailed()); });
+    register_check(mspec("AppliedKnownOnDisk", {kApplied}, Phase::kBoth),
+                   [expect_status] { expect_status(NoneUnknown()); });
+    // Prisma records a checksum of each migration.sql; the other tools' rows carry none here.
+    if (m.tool == "prisma") {
+      register_check(mspec("ChecksumsMatch", {kApplied}, Phase::kBoth),
+                     [expect_status] { expect_status(ChecksumsMatch()); });
+    }
   }
 }
 

@@ -242,40 +242,42 @@ void read_orphans(pqxx::transaction_base& tx, json& facts) {
   facts["orphans"] = orphans;
 }
 
+// Inside a savepoint: a history that cannot be read (no privilege, a wrong history_query) is
+// a fact about that history, and the facts' transaction goes on.
 std::vector<HistoryRow> read_history(pqxx::dbtransaction& tx, const MigrationsRequest& m,
                                      std::vector<std::string>& notes) {
   std::vector<HistoryRow> rows;
+  pqxx::subtransaction sub(tx, "history");
   auto table_exists = [&](const std::string& name) {
-    return !tx.exec("select to_regclass(" + tx.quote(name) + ")")[0][0].is_null();
+    return !sub.exec("select to_regclass(" + sub.quote(name) + ")")[0][0].is_null();
   };
   if (m.tool == "django") {
     if (!table_exists("django_migrations")) {
       notes.push_back("no django_migrations table: nothing applied yet");
-      return rows;
-    }
-    for (const auto& row : tx.exec("select app, name from django_migrations order by id")) {
-      rows.push_back(
-          {row[0].as<std::string>() + "." + row[1].as<std::string>(), false, std::nullopt});
+    } else {
+      for (const auto& row : sub.exec("select app, name from django_migrations order by id")) {
+        rows.push_back(
+            {row[0].as<std::string>() + "." + row[1].as<std::string>(), false, std::nullopt});
+      }
     }
   } else if (m.tool == "prisma") {
     if (!table_exists("_prisma_migrations")) {
       notes.push_back("no _prisma_migrations table: nothing applied yet");
-      return rows;
-    }
-    // Rolled back rows are neither applied nor failed: `prisma migrate resolve --rolled-back`.
-    for (const auto& row :
-         tx.exec("select migration_name, finished_at is null, checksum from _prisma_migrations "
-                 "where rolled_back_at is null order by started_at")) {
-      rows.push_back({row[0].as<std::string>(), row[1].as<bool>(), row[2].as<std::string>()});
+    } else {
+      // Rolled back rows are neither applied nor failed: `prisma migrate resolve --rolled-back`.
+      for (const auto& row :
+           sub.exec("select migration_name, finished_at is null, checksum from _prisma_migrations "
+                    "where rolled_back_at is null order by started_at")) {
+        rows.push_back({row[0].as<std::string>(), row[1].as<bool>(), row[2].as<std::string>()});
+      }
     }
   } else {
-    pqxx::subtransaction sub(tx, "history");
     for (const auto& row : sub.exec(m.history_query)) {
       rows.push_back({row[0].as<std::string>(),
                       row.size() > 1 && !row[1].is_null() && row[1].as<bool>(), std::nullopt});
     }
-    sub.commit();
   }
+  sub.commit();
   return rows;
 }
 
@@ -401,7 +403,7 @@ json gather_postgres(const PostgresRequest& request, Duration timeout) {
       read_row_counts(tx, request, facts);
       read_connections(tx, facts);
       if (request.orphans) read_orphans(tx, facts);
-      if (request.migrations) facts["migrations"] = read_migrations(tx, *request.migrations);
+      for (const auto& m : request.migrations) facts["migrations"][m.id] = read_migrations(tx, m);
       tx.commit();
     }
     if (request.round_trip) {

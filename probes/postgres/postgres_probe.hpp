@@ -20,6 +20,7 @@ namespace deploycheck {
 
 // What to read from the migration tool's history (see probes/postgres/migration_files.hpp).
 struct MigrationsRequest {
+  std::string id;    // the key of its facts under "migrations"
   std::string tool;  // django, prisma, or a generic one with history_query + file_pattern
   std::vector<std::filesystem::path> directories;
   std::map<std::string, std::string> swappable;
@@ -40,7 +41,7 @@ struct PostgresRequest {
   long long exact_count_below = 100000;
   bool orphans = false;
   bool round_trip = false;
-  std::optional<MigrationsRequest> migrations;
+  std::vector<MigrationsRequest> migrations;
 };
 
 // One attempt bounded by `timeout` (libpq's connect_timeout, and statement_timeout for every

@@ -16,7 +16,8 @@
   X(dns_secondary)                     \
   X(dns_diverged)                      \
   X(dns_silent)                        \
-  X(postgres)
+  X(postgres)                          \
+  X(postgres_broken)
 
 namespace deploycheck::sandbox {
 

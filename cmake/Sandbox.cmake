@@ -7,7 +7,7 @@
 # Services are listed in start order; each requires the fixtures of those it depends on.
 set(DEPLOYCHECK_SANDBOX_SERVICES
   ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent)
-list(APPEND DEPLOYCHECK_SANDBOX_SERVICES postgres)
+list(APPEND DEPLOYCHECK_SANDBOX_SERVICES postgres postgres_broken)
 list(APPEND DEPLOYCHECK_SANDBOX_SERVICES s3 backups)
 set(_deps_ca "")
 set(_deps_nginx ca)
@@ -18,6 +18,7 @@ set(_deps_dns_secondary "")
 set(_deps_dns_diverged "")
 set(_deps_dns_silent "")
 set(_deps_postgres ca)
+set(_deps_postgres_broken ca postgres)
 set(_deps_s3 "")
 set(_deps_backups postgres s3)
 

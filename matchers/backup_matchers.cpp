@@ -253,7 +253,7 @@ class ArchiveReadableMatcher : public ::testing::MatcherInterface<const Integrit
 
 class RestoredWithinMatcher : public ::testing::MatcherInterface<const RestoreFacts&> {
  public:
-  RestoredWithinMatcher(std::vector<TableExpectation> tables, std::optional<Duration> rto)
+  RestoredWithinMatcher(std::vector<RestoreTableExpectation> tables, std::optional<Duration> rto)
       : tables_(std::move(tables)), rto_(rto) {}
 
   bool MatchAndExplain(const RestoreFacts& f, MatchResultListener* out) const override {
@@ -317,7 +317,7 @@ class RestoredWithinMatcher : public ::testing::MatcherInterface<const RestoreFa
   }
 
  private:
-  std::vector<TableExpectation> tables_;
+  std::vector<RestoreTableExpectation> tables_;
   std::optional<Duration> rto_;
 };
 
@@ -387,7 +387,7 @@ ListingMatcher Encrypted(EncryptionAt at) {
   return ::testing::MakeMatcher(new ArchiveReadableMatcher());
 }
 ::testing::Matcher<const backups::RestoreFacts&> RestoredWithin(
-    std::vector<TableExpectation> tables, std::optional<Duration> rto) {
+    std::vector<RestoreTableExpectation> tables, std::optional<Duration> rto) {
   return ::testing::MakeMatcher(new RestoredWithinMatcher(std::move(tables), rto));
 }
 

@@ -17,6 +17,7 @@
   X(dns_diverged)                      \
   X(dns_silent)                        \
   X(postgres)                          \
+  X(postgres_broken)                   \
   X(s3)                                \
   X(backups)
 

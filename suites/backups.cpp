@@ -95,13 +95,15 @@ Listing list_command(const CommandBackupSource& c, Duration timeout) {
   return listing;
 }
 
-Listing list_source(const BackupSourceConfig& s, Duration timeout) {
+// `details`: an S3 listing reads each object's first bytes and headers too (for the listing
+// fact); to find the newest backup, names and times are enough.
+Listing list_source(const BackupSourceConfig& s, Duration timeout, bool details = true) {
   if (s.local) {
     return backups::list_local(
         runtime_values().expand_path(s.local->directory, environment().file.parent_path()),
         s.local->glob);
   }
-  if (s.s3) return backups::list_s3(s3_location(*s.s3), timeout);
+  if (s.s3) return backups::list_s3(s3_location(*s.s3), timeout, details);
   return list_command(*s.command, timeout);
 }
 
@@ -115,7 +117,7 @@ struct NewestFile {
 NewestFile newest_file(const BackupSourceConfig& s, const backups::TempDir& scratch,
                        Duration timeout) {
   const auto start = std::chrono::steady_clock::now();
-  const Listing listing = list_source(s, timeout);
+  const Listing listing = list_source(s, timeout, /*details=*/false);
   if (listing.backups.empty()) throw Unreachable(listing.source + " holds no backup to read");
   const auto& newest = listing.backups.front();
   NewestFile file{.name = newest.name};

@@ -197,7 +197,7 @@ S3Response s3_request(const S3Location& location, const S3Request& request, Dura
   return response;
 }
 
-Listing list_s3(const S3Location& location, Duration timeout) {
+Listing list_s3(const S3Location& location, Duration timeout, bool details) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto left = [&] {
     const auto d =
@@ -240,6 +240,7 @@ Listing list_s3(const S3Location& location, Duration timeout) {
 
   // HEAD's headers and the first bytes in one request per object.
   for (auto& o : listing.backups) {
+    if (!details) break;
     S3Request get{.key = o.name,
                   .headers = {"Range: bytes=0-" + std::to_string(kFirstBytes - 1)},
                   .max_body = kFirstBytes};

@@ -60,9 +60,10 @@ struct S3Request {
 // One signed request. Throws Unreachable when the endpoint does not answer within `timeout`.
 S3Response s3_request(const S3Location& location, const S3Request& request, Duration timeout);
 
-// Every object under the prefix, newest first, each with its first bytes and SSE header. Throws
+// Every object under the prefix, newest first, each with its first bytes and SSE header (one
+// ranged GET per object; `details = false` skips them: names, sizes and times only). Throws
 // Unreachable (naming the S3 error code and what to do) when the bucket cannot be listed.
-Listing list_s3(const S3Location& location, Duration timeout);
+Listing list_s3(const S3Location& location, Duration timeout, bool details = true);
 // The object `key` (a name from list_s3) into `to`.
 void download_s3(const S3Location& location, const std::string& key,
                  const std::filesystem::path& to, Duration timeout);

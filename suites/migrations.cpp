@@ -18,23 +18,34 @@
 namespace deploycheck {
 namespace {
 
-const std::string kConnect = "000 Database Migrations: Database connectivity verified";
-const std::string kReadWrite = "000 Database Migrations: Read/write operations tested";
-const std::string kSchema = "000 Database Migrations: Schema matches expected state";
-const std::string kReviewed = "000 Database Migrations: Pending migrations reviewed";
-const std::string kApplied = "000 Database Migrations: All migrations applied successfully";
+const std::string kConnect = "000 Post-Migration Verification: Database connectivity verified";
+const std::string kReadWrite = "000 Post-Migration Verification: Application can read/write data";
+const std::string kSchema = "000 Execute Migrations: Database schema matches expected state";
+const std::string kReviewed = "000 2. Review Pending Migrations: Pending migrations reviewed";
+const std::string kDependencies =
+    "000 2. Review Pending Migrations: Migration dependencies verified";
+const std::string kApplied = "000 Execute Migrations: All migrations applied successfully";
+const std::string kNoErrors = "000 Execute Migrations: No migration errors in logs";
+const std::string kIntegrity000 = "000 Rollback Decision Criteria: Data integrity issues detected";
 const std::string kHealthy001 = "001 7. Dependencies: PostgreSQL is healthy";
-const std::string kConnections001 = "001 18. Application Testing: Database connections normal";
-const std::string kVersion002 = "002 Infrastructure: PostgreSQL 13+ provisioned";
-const std::string kTls002 = "002 Database: TLS enforced for connections";
-const std::string kNoPending002 = "002 Database: No pending migrations";
-const std::string kTables002 =
-    "002 Database: Expected table counts and seed data (6 plans, 5 packages, admin user)";
-const std::string kIndexes002 = "002 Database: All indexes created";
-const std::string kPool002 = "002 Database: Connection pool healthy";
-const std::string kFk002 = "002 Database: Foreign-key integrity";
-const std::string kVerify003 = "003 Step 2: Verify migration success";
-const std::string kTested004 = "004 Pre-deploy: Database migrations created and tested";
+const std::string kConnections001 = "001 16. Deployment Monitoring: Database connections normal";
+const std::string kVersion002 = "002 Environment Setup: PostgreSQL 13+ installed and configured";
+const std::string kUrlTested002 =
+    "002 Environment Setup: DATABASE_URL properly formatted and tested";
+const std::string kTls002 = "002 Security Hardening: Encryption in transit enabled";
+const std::string kConnected002 = "002 Database Creation (1 hour before): Connection verified";
+const std::string kApplied002 = "002 Schema Deployment: Migrations applied successfully";
+const std::string kNoPending002 = "002 Schema Deployment: No pending migrations";
+const std::string kSchema002 = "002 Schema Deployment: Schema validated";
+const std::string kSeed002 = "002 Production Seed Data: Seed data verified";
+const std::string kTables002 = "002 Post-Deployment Verification: Expected table counts verified";
+const std::string kIndexes002 = "002 Post-Deployment Verification: All indexes created";
+const std::string kPool002 = "002 Post-Deployment Verification: Connection pool healthy";
+const std::string kOrphans002 = "002 Data Quality: Verify no orphaned records";
+const std::string kFk002 = "002 Data Quality: Check foreign key integrity";
+const std::string kVerify003 = "003 Step 2: Database Migration: Verify migration success";
+const std::string kTested004 = "004 Code Preparation: Database migrations created and tested";
+const std::string kStable004 = "004 Verification: Database connections stable";
 
 const DatabaseConfig& db() {
   return *environment().database;
@@ -155,15 +166,16 @@ DEPLOYCHECK_CHECKS(Migrations) {
                      .budget = d.policy.budget()};
   };
 
-  register_check(spec("Connects", {kConnect, kHealthy001}), [key] {
-    if (auto fact = need_fact(key)) {
-      const auto facts = facts_of(*fact);
-      ::testing::Test::RecordProperty("server", facts.version_text());
-      SUCCEED() << "connected to " << shown_target() << ": " << facts.version_text();
-    }
-  });
+  register_check(spec("Connectivity", {kConnect, kHealthy001, kUrlTested002, kConnected002}),
+                 [key] {
+                   if (auto fact = need_fact(key)) {
+                     const auto facts = facts_of(*fact);
+                     ::testing::Test::RecordProperty("server", facts.version_text());
+                     SUCCEED() << "connected to " << shown_target() << ": " << facts.version_text();
+                   }
+                 });
   if (d.min_version) {
-    register_check(spec("ServerVersion", {kVersion002}),
+    register_check(spec("ServerVersion", {kVersion002, kHealthy001}),
                    [key, v = *d.min_version] { expect_db(key, ServerVersionAtLeast(v)); });
   }
   if (d.require_tls) {
@@ -179,29 +191,29 @@ DEPLOYCHECK_CHECKS(Migrations) {
                    [key, e = d.extensions] { expect_db(key, HasExtensions(e)); });
   }
   if (d.schema_snapshot) {
-    register_check(spec("SchemaMatchesSnapshot", {kSchema, kVerify003}),
+    register_check(spec("SchemaMatchesSnapshot", {kSchema, kSchema002, kFk002}),
                    [key] { check_snapshot(key); });
   }
   if (!d.required_indexes.empty()) {
-    register_check(spec("IndexesPresent", {kIndexes002}),
+    register_check(spec("IndexesExist", {kIndexes002}),
                    [key, i = d.required_indexes] { expect_db(key, HasIndexes(i)); });
   }
   for (const auto& t : d.tables) {
-    register_check(spec("RowCount", {kTables002}, Phase::kBoth, t.table), [key, t] {
+    register_check(spec("RowCount", {kTables002, kSeed002}, Phase::kBoth, t.table), [key, t] {
       if (auto fact = need_fact(key)) {
         EXPECT_THAT(row_count(facts_of(*fact), t.table), HasRowsBetween(t.min_rows, t.max_rows));
       }
     });
   }
   if (d.orphan_checks) {
-    register_check(spec("NoOrphanRows", {kFk002}), [key] { expect_db(key, HasNoOrphanRows()); });
+    register_check(spec("Integrity", {kOrphans002, kFk002, kIntegrity000}, Phase::kBoth, "orphans"),
+                   [key] { expect_db(key, HasNoOrphanRows()); });
   }
   if (d.round_trip) {
-    register_check(spec("ReadWriteRoundTrip", {kReadWrite}),
-                   [key] { expect_db(key, RoundTripSucceeds()); });
+    register_check(spec("ReadWrite", {kReadWrite}), [key] { expect_db(key, RoundTripSucceeds()); });
   }
   if (d.max_connections_fraction) {
-    register_check(spec("ConnectionsBelowLimit", {kConnections001, kPool002}),
+    register_check(spec("ConnectionsInUse", {kConnections001, kPool002, kStable004, kHealthy001}),
                    [key, f = *d.max_connections_fraction] { expect_db(key, ConnectionsBelow(f)); });
   }
   if (d.max_replication_lag) {
@@ -219,18 +231,21 @@ DEPLOYCHECK_CHECKS(Migrations) {
       if (auto status = status_of(key, id)) EXPECT_THAT(*status, matcher);
     };
     if (m.reviewed_pending) {
-      register_check(mspec("PendingMatchesReviewed", {kReviewed, kTested004}, Phase::kPre),
-                     [expect_status, r = *m.reviewed_pending] { expect_status(PendingEquals(r)); });
+      register_check(
+          mspec("PendingMatchesReviewed", {kReviewed, kDependencies, kTested004}, Phase::kPre),
+          [expect_status, r = *m.reviewed_pending] { expect_status(PendingEquals(r)); });
     }
-    register_check(mspec("NonePending", {kApplied, kNoPending002, kVerify003}, Phase::kPost),
-                   [expect_status] { expect_status(NonePending()); });
-    register_check(mspec("NoneFailed", {kApplied, kVerify003}, Phase::kBoth),
-                   [expect_status] { expect_status(NoneFailed()); });
+    register_check(
+        mspec("NonePending", {kApplied, kNoPending002, kApplied002, kVerify003}, Phase::kPost),
+        [expect_status] { expect_status(NonePending()); });
+    register_check(
+        mspec("NoneFailed", {kApplied, kNoErrors, kApplied002, kVerify003}, Phase::kBoth),
+        [expect_status] { expect_status(NoneFailed()); });
     register_check(mspec("AppliedKnownOnDisk", {kApplied}, Phase::kBoth),
                    [expect_status] { expect_status(NoneUnknown()); });
     // Prisma records a checksum of each migration.sql; the other tools' rows carry none here.
     if (m.tool == "prisma") {
-      register_check(mspec("ChecksumsMatch", {kApplied}, Phase::kBoth),
+      register_check(mspec("ChecksumsMatch", {kApplied, kSchema002}, Phase::kBoth),
                      [expect_status] { expect_status(ChecksumsMatch()); });
     }
   }

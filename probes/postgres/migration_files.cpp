@@ -70,13 +70,42 @@ std::string without_comments(const std::string& source) {
   return out;
 }
 
+bool is_word(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
+
+size_t skip_space(const std::string& text, size_t i) {
+  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  return i;
+}
+
+// The position of the '[' or '(' opening the value of `name = ...` (an annotation such as
+// `name: list = [` allowed), or npos. Hand-written rather than std::regex: a project may have
+// thousands of migration files, and std::regex costs milliseconds per file.
+size_t list_start(const std::string& source, const std::string& name) {
+  for (size_t at = source.find(name); at != std::string::npos; at = source.find(name, at + 1)) {
+    if ((at > 0 && is_word(source[at - 1])) ||
+        (at + name.size() < source.size() && is_word(source[at + name.size()]))) {
+      continue;
+    }
+    size_t i = skip_space(source, at + name.size());
+    if (i < source.size() && source[i] == ':') {  // an annotation, up to '=' on this line
+      while (i < source.size() && source[i] != '=' && source[i] != '\n') ++i;
+    }
+    if (i >= source.size() || source[i] != '=' || (i + 1 < source.size() && source[i + 1] == '=')) {
+      continue;
+    }
+    i = skip_space(source, i + 1);
+    if (i < source.size() && (source[i] == '[' || source[i] == '(')) return i;
+  }
+  return std::string::npos;
+}
+
 // The text of the list assigned to `name` (`name = [ ... ]`, brackets matched), or nothing.
 std::optional<std::string> list_assigned_to(const std::string& source, const std::string& name,
                                             const fs::path& file) {
-  const std::regex start("\\b" + name + R"(\s*(?::[^=\n]*)?=\s*([\[\(]))");
-  std::smatch m;
-  if (!std::regex_search(source, m, start)) return std::nullopt;
-  size_t i = static_cast<size_t>(m.position(1));
+  const size_t i = list_start(source, name);
+  if (i == std::string::npos) return std::nullopt;
   int depth = 0;
   char quote = 0;
   for (size_t j = i; j < source.size(); ++j) {
@@ -99,12 +128,32 @@ std::optional<std::string> list_assigned_to(const std::string& source, const std
                            " = [...]` is not closed: cannot read this migration statically");
 }
 
+// A quoted string literal at `i` (after spaces); its text, and `i` moved past it.
+std::optional<std::string> quoted_at(const std::string& text, size_t& i) {
+  i = skip_space(text, i);
+  if (i >= text.size() || (text[i] != '\'' && text[i] != '"')) return std::nullopt;
+  const char quote = text[i];
+  const size_t end = text.find(quote, i + 1);
+  if (end == std::string::npos) return std::nullopt;
+  std::string value = text.substr(i + 1, end - i - 1);
+  i = end + 1;
+  return value;
+}
+
+// Every `("a", "b")` pair of string literals in a list, in order.
 std::vector<std::pair<std::string, std::string>> tuples_in(const std::string& list) {
-  static const std::regex kTuple(R"re(\(\s*(['"])([^'"]*)\1\s*,\s*(['"])([^'"]*)\3\s*,?\s*\))re");
   std::vector<std::pair<std::string, std::string>> out;
-  for (auto it = std::sregex_iterator(list.begin(), list.end(), kTuple);
-       it != std::sregex_iterator(); ++it) {
-    out.emplace_back((*it)[2].str(), (*it)[4].str());
+  for (size_t open = list.find('('); open != std::string::npos; open = list.find('(', open + 1)) {
+    size_t i = open + 1;
+    auto first = quoted_at(list, i);
+    if (!first) continue;
+    i = skip_space(list, i);
+    if (i >= list.size() || list[i] != ',') continue;
+    auto second = quoted_at(list, ++i);
+    if (!second) continue;
+    i = skip_space(list, i);
+    if (i < list.size() && list[i] == ',') i = skip_space(list, i + 1);
+    if (i < list.size() && list[i] == ')') out.emplace_back(*first, *second);
   }
   return out;
 }
@@ -231,7 +280,10 @@ std::vector<DjangoMigration> read_django_migrations(
       DjangoMigration m{app, file.stem().string(), {}, {}};
       if (auto list = list_assigned_to(source, "dependencies", file)) {
         m.dependencies = tuples_in(*list);
-        for (auto it = std::sregex_iterator(list->begin(), list->end(), kSwappable);
+        // std::regex only where the text is there: it is slow, and projects have many files.
+        const bool swappable_used = list->find("swappable_dependency") != std::string::npos;
+        for (auto it = swappable_used ? std::sregex_iterator(list->begin(), list->end(), kSwappable)
+                                      : std::sregex_iterator();
              it != std::sregex_iterator(); ++it) {
           const std::string setting = (*it)[1].str();
           auto value = swappable.find(setting);

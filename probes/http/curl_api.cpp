@@ -37,6 +37,8 @@ CurlApi load() {
   resolve(library, "curl_url_get", api.url_get);
   resolve(library, "curl_url_cleanup", api.url_cleanup);
   resolve(library, "curl_free", api.free);
+  resolve(library, "curl_slist_append", api.slist_append);
+  resolve(library, "curl_slist_free_all", api.slist_free_all);
   if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     throw std::runtime_error("curl_global_init failed");
   }

@@ -22,6 +22,8 @@ struct CurlApi {
   decltype(&::curl_url_get) url_get;
   decltype(&::curl_url_cleanup) url_cleanup;
   decltype(&::curl_free) free;
+  decltype(&::curl_slist_append) slist_append;
+  decltype(&::curl_slist_free_all) slist_free_all;
 };
 
 // Loads libcurl.so.4 once (thread-safe) and runs curl_global_init; throws std::runtime_error

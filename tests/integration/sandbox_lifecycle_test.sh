@@ -21,7 +21,7 @@ command -v dig >/dev/null || { echo "FAIL: dig is missing (expected Debian's dns
 command -v openssl >/dev/null || { echo "FAIL: openssl is missing (expected Debian's openssl: run scripts/setup-debian)" >&2; exit 1; }
 
 services=(ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent)
-services+=(postgres)
+services+=(postgres postgres_broken)
 # The services that run a process, each with a pid file in the state dir.
 processes=(nginx tls dns_primary dns_secondary dns_diverged dns_silent)
 processes+=(postgres)
@@ -246,7 +246,18 @@ check_postgres() {
   grep -q 'no encryption' <<<"$out" || fail "$what: a plain-text login failed otherwise than by pg_hba: $out"
   [[ $(ps -o user= -p "$(sed -n 's/.*service=\([0-9]*\).*/\1/p' "$3")") == postgres || $(id -u) != 0 ]] ||
     fail "$what: the postmaster does not run as the postgres user"
-  echo "  $what: postgres serves webapp over TLS only, migrated and seeded"
+  # postgres_broken: its database is there, one migration short, and its role gets no TLS.
+  [[ $(env_value "$env_path" SANDBOX_BROKEN_DATABASE_URL) == postgres://webapp_broken:*@127.0.0.1:*/webapp_broken ]] ||
+    fail "$what: SANDBOX_BROKEN_DATABASE_URL is not a URL for role webapp_broken (value not shown)"
+  local broken rest
+  broken=$(env_value "$env_path" SANDBOX_BROKEN_DATABASE_URL)
+  rest=${broken#postgres://webapp_broken:}
+  out=$(PGUSER=webapp_broken PGPASSWORD=${rest%%@*} PGHOST=127.0.0.1 PGPORT=$(env_value "$env_path" SANDBOX_POSTGRES_PORT) \
+    PGDATABASE=webapp_broken PGSSLMODE=prefer PGCONNECT_TIMEOUT=5 psql -XAt -c \
+    "select (select ssl from pg_stat_ssl where pid = pg_backend_pid()), (select count(*) from django_migrations where app = 'billing')" 2>&1) ||
+    fail "$what: psql as webapp_broken failed: $out"
+  [[ $out == 'f|3' ]] || fail "$what: expected a plain session and 3 billing migrations in webapp_broken, got $out"
+  echo "  $what: postgres serves webapp over TLS only, migrated and seeded; webapp_broken is broken as meant"
 }
 
 # Every port the tls module wrote to sandbox.env.

@@ -86,8 +86,9 @@ std::string hba_rules() {
          "# TYPE     DATABASE       USER           ADDRESS        METHOD\n"
          "local      all            postgres                      trust\n"
          // sandbox_broken's database (module postgres_broken) lets its role in WITHOUT TLS:
-         // with sslmode=prefer the client falls back to a plain session, which
+         // TLS attempts are rejected, so with sslmode=prefer the client falls back to a plain session, which
          // Migrations.SessionUsesTls must catch.
+         "hostssl    webapp_broken  webapp_broken  127.0.0.1/32   reject\n"
          "hostnossl  webapp_broken  webapp_broken  127.0.0.1/32   scram-sha-256\n"
          "hostssl    all            all            127.0.0.1/32   scram-sha-256\n";
 }

@@ -18,7 +18,10 @@
   X(dns_silent)                        \
   X(smtp)                              \
   X(smtp_plain)                        \
-  X(postgres)
+  X(postgres)                          \
+  X(postgres_broken)                   \
+  X(s3)                                \
+  X(backups)
 
 namespace deploycheck::sandbox {
 

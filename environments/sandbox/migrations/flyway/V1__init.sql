@@ -1,0 +1,1 @@
+CREATE TABLE customer (id serial PRIMARY KEY, email text NOT NULL);

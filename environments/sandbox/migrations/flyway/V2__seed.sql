@@ -1,0 +1,1 @@
+INSERT INTO customer (email) VALUES ('first@example.test');

@@ -67,6 +67,14 @@ int open_run(const std::filesystem::path& run_dir) {
     return 1;
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    // `ctest --repeat until-fail:N` runs Run.Open again within the same ctest: the run is
+    // already open for it, so that is no conflict. Its facts and run id stay as they are.
+    const std::string holder = read_text(run_dir / "holder");
+    if (holder.find("for ctest pid " + std::to_string(::getppid()) + ",") != std::string::npos) {
+      ::close(fd);
+      std::cout << "Run.Open: already open for this ctest (" << holder << ")\n";
+      return 0;
+    }
     std::cerr << "Run.Open: another ctest run of this build is in progress (" << run_dir
               << " is locked by " << read_text(run_dir / "holder")
               << "). Wait for it to finish, or use another build directory.\n";

@@ -37,4 +37,10 @@ set -e
 exec 9>&-
 [[ $rc -ne 0 && $out == *"another ctest run of this build is in progress"* ]] ||
   { echo "FAIL: a second run was not refused (rc $rc): $out"; exit 1; }
-echo "PASS: one request per endpoint for 9 checks under ctest -j4; a concurrent run is refused"
+
+# design.md: `ctest -j4 --repeat until-fail:3` stays green. ctest repeats each test in place,
+# Run.Open included, inside the same ctest: that second Run.Open is no concurrent run.
+(cd "$work/ctest" && ctest -j4 --repeat until-fail:3 --output-on-failure) > "$work/repeat.txt" 2>&1 ||
+  { cat "$work/repeat.txt"; echo "FAIL: ctest --repeat until-fail:3 did not pass"; exit 1; }
+echo "PASS: one request per endpoint for 9 checks under ctest -j4; a concurrent run is refused;" \
+  "--repeat until-fail:3 passes"

@@ -20,7 +20,7 @@ if [[ $# -ge 2 ]]; then templates_args=(--templates "$2"); fi
 command -v dig >/dev/null || { echo "FAIL: dig is missing (expected Debian's dnsutils: run scripts/setup-debian)" >&2; exit 1; }
 command -v openssl >/dev/null || { echo "FAIL: openssl is missing (expected Debian's openssl: run scripts/setup-debian)" >&2; exit 1; }
 
-services=(ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent)
+services=(ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent smtp smtp_plain)
 services+=(postgres postgres_broken)
 # The services that run a process, each with a pid file in the state dir.
 processes=(nginx tls dns_primary dns_secondary dns_diverged dns_silent)
@@ -336,8 +336,8 @@ one_round() {
   dns_ports+=" $(env_value "$env_path" SANDBOX_POSTGRES_PORT)"
   local tls_port_list
   tls_port_list=$(tls_ports "$env_path")
-  [[ $(wc -w <<<"$tls_port_list") -eq 19 ]] ||
-    fail "round $round: expected 19 SANDBOX_TLS_*_PORT keys (16 https, 3 http), got: $tls_port_list"
+  [[ $(wc -w <<<"$tls_port_list") -eq 20 ]] ||
+    fail "round $round: expected 20 SANDBOX_TLS_*_PORT keys (17 https, 3 http), got: $tls_port_list"
 
   out=$("$tool" up --state-dir "$state" "${templates_args[@]}" nginx) ||
     fail "round $round: a second up exited non-zero"

@@ -253,7 +253,7 @@ class ArchiveReadableMatcher : public ::testing::MatcherInterface<const Integrit
 
 class RestoredWithinMatcher : public ::testing::MatcherInterface<const RestoreFacts&> {
  public:
-  RestoredWithinMatcher(std::vector<RestoreTableExpectation> tables, std::optional<Duration> rto)
+  RestoredWithinMatcher(std::vector<TableExpectation> tables, std::optional<Duration> rto)
       : tables_(std::move(tables)), rto_(rto) {}
 
   bool MatchAndExplain(const RestoreFacts& f, MatchResultListener* out) const override {
@@ -273,9 +273,12 @@ class RestoredWithinMatcher : public ::testing::MatcherInterface<const RestoreFa
           short_tables.push_back(
               expected.table + " missing" +
               (it != f.tables.end() && !it->error.empty() ? " (" + it->error + ")" : ""));
-        } else if (*it->rows < expected.min_rows) {
+        } else if (expected.min_rows && *it->rows < *expected.min_rows) {
           short_tables.push_back(expected.table + " has " + std::to_string(*it->rows) +
-                                 " rows, expected at least " + std::to_string(expected.min_rows));
+                                 " rows, expected at least " + std::to_string(*expected.min_rows));
+        } else if (expected.max_rows && *it->rows > *expected.max_rows) {
+          short_tables.push_back(expected.table + " has " + std::to_string(*it->rows) +
+                                 " rows, expected at most " + std::to_string(*expected.max_rows));
         }
       }
       if (short_tables.empty()) {
@@ -317,7 +320,7 @@ class RestoredWithinMatcher : public ::testing::MatcherInterface<const RestoreFa
   }
 
  private:
-  std::vector<RestoreTableExpectation> tables_;
+  std::vector<TableExpectation> tables_;
   std::optional<Duration> rto_;
 };
 
@@ -387,7 +390,7 @@ ListingMatcher Encrypted(EncryptionAt at) {
   return ::testing::MakeMatcher(new ArchiveReadableMatcher());
 }
 ::testing::Matcher<const backups::RestoreFacts&> RestoredWithin(
-    std::vector<RestoreTableExpectation> tables, std::optional<Duration> rto) {
+    std::vector<TableExpectation> tables, std::optional<Duration> rto) {
   return ::testing::MakeMatcher(new RestoredWithinMatcher(std::move(tables), rto));
 }
 

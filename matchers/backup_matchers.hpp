@@ -67,6 +67,6 @@ ListingMatcher Encrypted(EncryptionAt at = EncryptionAt::kContentOrServer);
 // The test restore succeeded, every table has at least its rows, the scratch database was
 // dropped again, and (when an RTO is given) the whole restore took no longer than it.
 ::testing::Matcher<const backups::RestoreFacts&> RestoredWithin(
-    std::vector<RestoreTableExpectation> tables, std::optional<Duration> rto);
+    std::vector<TableExpectation> tables, std::optional<Duration> rto);
 
 }  // namespace deploycheck

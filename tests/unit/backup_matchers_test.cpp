@@ -234,7 +234,7 @@ RestoreFacts restored(long long plans, long long elapsed_ms) {
       .dropped = true};
 }
 
-const std::vector<RestoreTableExpectation> kTables = {{"billing_plan", 6}, {"auth_user", 1}};
+const std::vector<TableExpectation> kTables = {{"billing_plan", 6}, {"auth_user", 1}};
 
 TEST(RestoredWithin, PassesARestoreWithItsRowsWithinTheRto) {
   const auto v = judge(RestoredWithin(kTables, 15min), restored(6, 900));

@@ -7,6 +7,7 @@
 # Services are listed in start order; each requires the fixtures of those it depends on.
 set(DEPLOYCHECK_SANDBOX_SERVICES
   ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent)
+list(APPEND DEPLOYCHECK_SANDBOX_SERVICES postgres)
 set(_deps_ca "")
 set(_deps_nginx ca)
 set(_deps_tls ca)
@@ -15,6 +16,7 @@ set(_deps_dns_primary "")
 set(_deps_dns_secondary "")
 set(_deps_dns_diverged "")
 set(_deps_dns_silent "")
+set(_deps_postgres ca)
 
 set(_labels "sandbox;Sandbox;pre;post;critical;sandbox:pre;sandbox:post")
 foreach(service IN LISTS DEPLOYCHECK_SANDBOX_SERVICES)

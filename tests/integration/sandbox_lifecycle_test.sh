@@ -5,6 +5,8 @@
 # on the state and data dir paths), no listening port, no data dir. sandbox.env must be 0600.
 # The DNS servers are checked with dig: the knot instances answer with their zones (primary and
 # secondary alike, diverged with its own `www`), and dns_silent never answers, on UDP or TCP.
+# PostgreSQL is checked with psql: a TLS session for the app role, the migrated seed rows, and no
+# plain-text login.
 # The tls endpoints are checked with openssl s_client and curl: a few properties of the healthy
 # ones and of the broken ones (expired, TLS 1.0, RSA-1024, no HSTS, the http redirect).
 #
@@ -19,8 +21,10 @@ command -v dig >/dev/null || { echo "FAIL: dig is missing (expected Debian's dns
 command -v openssl >/dev/null || { echo "FAIL: openssl is missing (expected Debian's openssl: run scripts/setup-debian)" >&2; exit 1; }
 
 services=(ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent)
+services+=(postgres)
 # The services that run a process, each with a pid file in the state dir.
 processes=(nginx tls dns_primary dns_secondary dns_diverged dns_silent)
+processes+=(postgres)
 
 work=$(mktemp -d /tmp/deploycheck-lifecycle.XXXXXX)
 state_dirs=()
@@ -214,6 +218,37 @@ check_tls() {
   echo "  $what: tls endpoints verify, expire, refuse and accept TLS 1.0, staple and redirect as meant"
 }
 
+# psql as the app role of SANDBOX_DATABASE_URL (a secret: it goes to psql in PG* variables, never
+# on a command line, and is never printed).
+app_psql() {
+  local env_path=$1 url rest
+  shift
+  url=$(env_value "$env_path" SANDBOX_DATABASE_URL)
+  rest=${url#postgres://}
+  PGUSER=${rest%%:*} PGPASSWORD=$(sed 's/^[^:]*:\([^@]*\)@.*/\1/' <<<"$rest") \
+    PGHOST=$(env_value "$env_path" SANDBOX_POSTGRES_HOST) PGPORT=$(env_value "$env_path" SANDBOX_POSTGRES_PORT) \
+    PGDATABASE=webapp PGSSLROOTCERT=$(env_value "$env_path" SANDBOX_CA_FILE) PGCONNECT_TIMEOUT=5 \
+    psql -XAt "$@" 2>&1
+}
+
+check_postgres() {
+  local what=$1 env_path=$2 out
+  command -v psql >/dev/null || fail "$what: psql is missing (expected Debian's postgresql-client)"
+  [[ $(env_value "$env_path" SANDBOX_DATABASE_URL) == postgres://webapp:*@127.0.0.1:*/webapp\?sslmode=verify-full\&sslrootcert=* ]] ||
+    fail "$what: SANDBOX_DATABASE_URL is not a verify-full URL for role webapp (value not shown)"
+  out=$(PGSSLMODE=verify-full app_psql "$env_path" -c "select ssl, version from pg_stat_ssl where pid = pg_backend_pid()") ||
+    fail "$what: psql as webapp over TLS failed: $out"
+  [[ $out == 't|TLSv1.'[23] ]] || fail "$what: the app session is not TLS 1.2+: $out"
+  out=$(PGSSLMODE=verify-full app_psql "$env_path" -c "select (select count(*) from billing_plan), (select count(*) from billing_package), (select count(*) from auth_user where username = 'admin' and is_superuser), (select count(*) from django_migrations where app = 'billing')")
+  [[ $out == '6|5|1|4' ]] || fail "$what: expected 6 plans, 5 packages, 1 admin, 4 billing migrations; got $out"
+  out=$(PGSSLMODE=disable app_psql "$env_path" -c "select 1") &&
+    fail "$what: a plain-text login as webapp was accepted"
+  grep -q 'no encryption' <<<"$out" || fail "$what: a plain-text login failed otherwise than by pg_hba: $out"
+  [[ $(ps -o user= -p "$(sed -n 's/.*service=\([0-9]*\).*/\1/p' "$3")") == postgres || $(id -u) != 0 ]] ||
+    fail "$what: the postmaster does not run as the postgres user"
+  echo "  $what: postgres serves webapp over TLS only, migrated and seeded"
+}
+
 # Every port the tls module wrote to sandbox.env.
 tls_ports() { sed -n 's/^SANDBOX_TLS_[A-Z0-9_]*_PORT=//p' "$1" | tr '\n' ' '; }
 
@@ -271,6 +306,7 @@ one_round() {
 
   check_dns "round $round" "$env_path"
   check_tls "round $round" "$env_path"
+  check_postgres "round $round" "$env_path" "$state/postgres.pid"
 
   local name record supervisor service pids="" pgids="" nginx_supervisor=""
   for name in "${processes[@]}"; do
@@ -286,6 +322,7 @@ one_round() {
   done
   local dns_ports
   dns_ports=$(for key in PRIMARY SECONDARY DIVERGED SILENT; do env_value "$env_path" "SANDBOX_DNS_${key}_PORT"; done)
+  dns_ports+=" $(env_value "$env_path" SANDBOX_POSTGRES_PORT)"
   local tls_port_list
   tls_port_list=$(tls_ports "$env_path")
   [[ $(wc -w <<<"$tls_port_list") -eq 19 ]] ||

@@ -15,7 +15,8 @@
   X(dns_primary)                       \
   X(dns_secondary)                     \
   X(dns_diverged)                      \
-  X(dns_silent)
+  X(dns_silent)                        \
+  X(postgres)
 
 namespace deploycheck::sandbox {
 

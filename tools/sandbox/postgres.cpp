@@ -1,0 +1,195 @@
+// Module `postgres`: Debian's PostgreSQL 15 as a throwaway cluster on 127.0.0.1 at a free port,
+// TLS on (an EC server certificate from the sandbox CA, TLS 1.2 at least), password (SCRAM)
+// authentication, and the sandbox web application's database migrated by Django itself.
+//
+//   DATA/postgres/template   initdb's output, made once per data dir (under a lock)
+//   DATA/postgres/data       a `cp -a` of the template: the running cluster
+//   DATA/postgres/run        the unix socket (0700): setup connects there as the superuser
+//   DATA/postgres/tls        server.crt (leaf + intermediate) and server.key
+//   DATA/postgres/*.log      the server's and each setup step's output
+//
+// PostgreSQL refuses to run as root: as root, initdb and postgres run as the `postgres` user
+// through `setpriv --reuid --regid --init-groups`, which execs, so the pid the supervisor holds is
+// the postmaster itself (pg_ctl would daemonize and escape the process group). As an ordinary
+// user they run as that user.
+//
+// Databases and roles (passwords fresh per start, in sandbox.env only):
+//   webapp         owned by role `webapp`; `manage.py migrate` applied every migration
+//   postgres       the superuser, password login over TLS (SANDBOX_POSTGRES_ADMIN_URL), for
+//                  modules and tests that must create or restore databases
+#include <grp.h>
+#include <openssl/rand.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "tools/sandbox/ca.hpp"
+#include "tools/sandbox/env_file.hpp"
+#include "tools/sandbox/fd.hpp"
+#include "tools/sandbox/files.hpp"
+#include "tools/sandbox/module.hpp"
+#include "tools/sandbox/net.hpp"
+#include "tools/sandbox/postgres_run.hpp"
+#include "tools/sandbox/readiness.hpp"
+#include "tools/sandbox/x509.hpp"
+
+namespace deploycheck::sandbox {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+const fs::path kBin = "/usr/lib/postgresql/15/bin";
+constexpr int kPortAttempts = 5;
+constexpr std::string_view kReadyLine = "database system is ready to accept connections";
+
+// The cluster's files, made once per data dir: initdb takes about a second, a copy 0.1 s.
+fs::path make_template(const PgUser& user, const fs::path& pg_dir, Clock::time_point deadline) {
+  const fs::path template_dir = pg_dir / "template";
+  FileLock lock =
+      FileLock::acquire(pg_dir / "template.lock", 30s, "the PostgreSQL template's lock");
+  if (fs::exists(template_dir / "PG_VERSION")) return template_dir;
+  fs::remove_all(template_dir);
+  make_dir(template_dir, 0700);
+  hand_to(user, template_dir);
+  // Local (unix socket) trust for the superuser only: the socket directory is 0700 and setup
+  // uses it to set passwords; every TCP connection needs a password (pg_hba.conf below).
+  run_to_completion(
+      as_user(user, kBin / "initdb",
+              {"-D", template_dir.string(), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
+               "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"}),
+      pg_dir / "initdb.log", deadline, "initdb");
+  return template_dir;
+}
+
+// The server certificate: EC P-256 for localhost/127.0.0.1, issued by the sandbox intermediate
+// CA, served with the intermediate so clients verify against the root (SANDBOX_CA_FILE).
+void write_server_cert(const PgUser& user, const CaFiles& ca, const fs::path& tls_dir) {
+  make_dir(tls_dir, 0700);
+  const Issued intermediate = read_issued(ca.intermediate_cert, ca.intermediate_key);
+  CertSpec spec;
+  spec.common_name = "localhost";
+  spec.dns_names = {"localhost"};
+  spec.ip_addresses = {"127.0.0.1"};
+  const Issued server = issue_cert(spec, &intermediate);
+  write_certs_pem(tls_dir / "server.crt", {server.cert.get(), intermediate.cert.get()});
+  write_key_pem(tls_dir / "server.key", server.key.get());
+  // The server reads its key only when it owns it and nobody else may read it.
+  hand_to(user, tls_dir);
+  hand_to(user, tls_dir / "server.crt");
+  hand_to(user, tls_dir / "server.key");
+}
+
+std::string hba_rules() {
+  return "# Written by deploycheck-sandboxctl (postgres module).\n"
+         "# TYPE     DATABASE       USER           ADDRESS        METHOD\n"
+         "local      all            postgres                      trust\n"
+         // sandbox_broken's database (module postgres_broken) lets its role in WITHOUT TLS:
+         // with sslmode=prefer the client falls back to a plain session, which
+         // Migrations.SessionUsesTls must catch.
+         "hostnossl  webapp_broken  webapp_broken  127.0.0.1/32   scram-sha-256\n"
+         "hostssl    all            all            127.0.0.1/32   scram-sha-256\n";
+}
+
+class PostgresModule final : public Module {
+ public:
+  std::string_view name() const override { return "postgres"; }
+  std::vector<std::string_view> dependencies() const override { return {"ca"}; }
+  bool runs_process() const override { return true; }
+  // initdb (once), the copy, the server and Django's migrate: a few seconds on a busy machine.
+  std::chrono::seconds startup_timeout() const override { return std::chrono::seconds(90); }
+
+  Started start(const Context& context) const override {
+    const CaFiles ca = ca_files(context.data_dir);
+    if (!fs::exists(ca.root_cert) || !fs::exists(ca.intermediate_key)) {
+      throw std::runtime_error("postgres needs the certificates of the `ca` module, expected in " +
+                               ca.dir.string() + ": start `ca` first (`up` does so by itself).");
+    }
+    const fs::path webapp = context.templates_dir / "webapp";
+    if (!fs::exists(webapp / "manage.py")) {
+      throw std::runtime_error("the sandbox web application is missing: expected " +
+                               (webapp / "manage.py").string());
+    }
+    const PgUser user = pg_user();
+    const fs::path pg_dir = context.data_dir / "postgres";
+    make_dir(pg_dir, 0755);  // every parent of the data directory must be traversable
+    const fs::path data = pg_dir / "data";
+    const fs::path run = pg_dir / "run";
+    const fs::path tls = pg_dir / "tls";
+    const fs::path log = pg_dir / "postgres.log";
+
+    const fs::path template_dir = make_template(user, pg_dir, context.deadline);
+    fs::remove_all(data);
+    run_to_completion({.program = "/bin/cp", .args = {"-a", template_dir.string(), data.string()}},
+                      pg_dir / "copy.log", context.deadline, "copying the cluster template");
+    write_file_atomically(data / "pg_hba.conf", hba_rules(), 0600);
+    hand_to(user, data / "pg_hba.conf");
+    make_dir(run, 0700);
+    hand_to(user, run);
+    write_server_cert(user, ca, tls);
+
+    for (int attempt = 1;; ++attempt) {
+      const std::uint16_t port = pick_free_ports(1)[0];
+      fs::remove(log);
+      process::ChildOptions options =
+          as_user(user, kBin / "postgres", {"-D", data.string(),
+                                            "-c", "listen_addresses=127.0.0.1",
+                                            "-c", "port=" + std::to_string(port),
+                                            "-c", "unix_socket_directories=" + run.string(),
+                                            "-c", "ssl=on",
+                                            "-c", "ssl_cert_file=" + (tls / "server.crt").string(),
+                                            "-c", "ssl_key_file=" + (tls / "server.key").string(),
+                                            "-c", "ssl_min_protocol_version=TLSv1.2",
+                                            "-c", "password_encryption=scram-sha-256",
+                                            "-c", "max_connections=40",
+                                            "-c", "shared_buffers=16MB",
+                                            "-c", "fsync=off",
+                                            "-c", "full_page_writes=off",
+                                            "-c", "logging_collector=off",
+                                            "-c", "log_connections=off"});
+      options.cwd = pg_dir;
+      options.stdout_file = log;
+      options.stderr_file = log;
+      process::Child child = process::Child::start(options);
+      WaitOutcome outcome =
+          wait_until_ready(child, context.deadline, [&] { return file_mentions(log, kReadyLine); });
+      if (!outcome.ready) {
+        if (outcome.exited && attempt < kPortAttempts &&
+            file_mentions(log, "Address already in use")) {
+          continue;
+        }
+        throw std::runtime_error(
+            (outcome.exited
+                 ? "postgres " + outcome.exited->describe() + " before it was ready"
+                 : "postgres did not log \"" + std::string(kReadyLine) + "\" before the deadline") +
+            " (expected it on 127.0.0.1:" + std::to_string(port) + " with TLS).\n" + tail_of(log) +
+            "Its data directory is " + data.string() + ".");
+      }
+
+      PgServer server{port, run, ca.root_cert, pg_dir};
+      const PgPasswords passwords = set_up_roles(server, context.deadline);
+      const std::string app_url = server.url("webapp", passwords.app, "webapp");
+      migrate_webapp(server, webapp, app_url, "webapp", {}, context.deadline);
+
+      update_env(context.data_dir, {{"SANDBOX_POSTGRES_HOST", "127.0.0.1"},
+                                    {"SANDBOX_POSTGRES_PORT", std::to_string(port)},
+                                    {"SANDBOX_POSTGRES_SOCKET_DIR", run.string()},
+                                    {"SANDBOX_DATABASE_URL", app_url},
+                                    {"SANDBOX_POSTGRES_ADMIN_URL",
+                                     server.url("postgres", passwords.admin, "postgres")},
+                                    {"SANDBOX_WEBAPP_DIR", webapp.string()}});
+      return {std::move(child),
+              "ready on 127.0.0.1:" + std::to_string(port) + " (TLS, database webapp migrated)"};
+    }
+  }
+};
+
+}  // namespace
+
+const Module& postgres_module() {
+  static const PostgresModule module;
+  return module;
+}
+
+}  // namespace deploycheck::sandbox

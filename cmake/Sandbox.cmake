@@ -8,6 +8,7 @@
 set(DEPLOYCHECK_SANDBOX_SERVICES
   ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent)
 list(APPEND DEPLOYCHECK_SANDBOX_SERVICES postgres)
+list(APPEND DEPLOYCHECK_SANDBOX_SERVICES webapp_gunicorn webapp_ws webapp)
 set(_deps_ca "")
 set(_deps_nginx ca)
 set(_deps_tls ca)
@@ -17,6 +18,9 @@ set(_deps_dns_secondary "")
 set(_deps_dns_diverged "")
 set(_deps_dns_silent "")
 set(_deps_postgres ca)
+set(_deps_webapp_gunicorn ca postgres)
+set(_deps_webapp_ws "")
+set(_deps_webapp ca webapp_gunicorn webapp_ws)
 
 set(_labels "sandbox;Sandbox;pre;post;critical;sandbox:pre;sandbox:post")
 foreach(service IN LISTS DEPLOYCHECK_SANDBOX_SERVICES)

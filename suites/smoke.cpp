@@ -26,10 +26,13 @@ using ::testing::Not;
 
 const std::string kApi000 = "000 Smoke Tests: API endpoints responding correctly";
 const std::string kAuth000 = "000 Smoke Tests: Authentication working";
-const std::string kResponse000 = "000 Performance Verification: Response times within acceptable range";
+const std::string kResponse000 =
+    "000 Performance Verification: Response times within acceptable range";
 const std::string kHttps000 = "000 Security Verification: HTTPS enforced on all endpoints";
-const std::string kHeaders000 = "000 Security Verification: Security headers present (CSP, X-Frame-Options, etc.)";
-const std::string kAuthRequired000 = "000 Security Verification: Authentication required for protected endpoints";
+const std::string kHeaders000 =
+    "000 Security Verification: Security headers present (CSP, X-Frame-Options, etc.)";
+const std::string kAuthRequired000 =
+    "000 Security Verification: Authentication required for protected endpoints";
 const std::string kRate000 = "000 Security Verification: Rate limiting active";
 const std::string kApi001 = "001 18. Application Testing: API endpoints working";
 const std::string kAuth001 = "001 18. Application Testing: Authentication working";
@@ -41,7 +44,8 @@ const std::string kLogin002 = "002 Application Integration: User login works";
 const std::string kCritical002 = "002 Application Integration: Critical API endpoints tested";
 const std::string kRate003 = "003 Configuration: API rate limits configured";
 const std::string kCors003 = "003 Configuration: CORS settings reviewed";
-const std::string kBlue003 = "003 Step 3: Blue-Green Deployment: Execute smoke tests on blue environment";
+const std::string kBlue003 =
+    "003 Step 3: Blue-Green Deployment: Execute smoke tests on blue environment";
 const std::string kP95_003 = "003 Success Criteria: Response time p95 < 500ms";
 const std::string kResponse003 = "003 Step 4: Monitoring (First 30 minutes): Check response times";
 const std::string kLogin004 = "004 Verification: Login functionality works";
@@ -51,7 +55,9 @@ const std::string kWs004 = "004 Verification: WebSocket connections working (if 
 const std::string kSmoke004 = "004 Immediate Actions: Smoke test critical features";
 const std::string kRate004 = "004 Monitoring: Monitor API rate limits";
 
-const SmokeConfig& config() { return *environment().smoke; }
+const SmokeConfig& config() {
+  return *environment().smoke;
+}
 
 // `path` on the base URL, or `path` itself when it is already a URL.
 std::string url_for(const std::string& path) {
@@ -79,14 +85,16 @@ std::string fill(const std::string& text, const std::map<std::string, std::strin
   std::string out = text;
   for (const auto& [name, value] : captured) {
     const std::string token = "${" + name + "}";
-    for (auto pos = out.find(token); pos != std::string::npos; pos = out.find(token, pos + value.size())) {
+    for (auto pos = out.find(token); pos != std::string::npos;
+         pos = out.find(token, pos + value.size())) {
       out.replace(pos, token.size(), value);
     }
   }
   return runtime_values().expand(Template{out});
 }
 
-nlohmann::json fill_json(const nlohmann::json& j, const std::map<std::string, std::string>& captured) {
+nlohmann::json fill_json(const nlohmann::json& j,
+                         const std::map<std::string, std::string>& captured) {
   if (j.is_string()) return fill(j.get<std::string>(), captured);
   if (j.is_structured()) {
     nlohmann::json out = j;
@@ -96,10 +104,12 @@ nlohmann::json fill_json(const nlohmann::json& j, const std::map<std::string, st
   return j;
 }
 
-HttpRequest request_for(const SmokeRequestConfig& q, const std::map<std::string, std::string>& captured) {
+HttpRequest request_for(const SmokeRequestConfig& q,
+                        const std::map<std::string, std::string>& captured) {
   HttpRequest r = base_request(url_for(fill(q.path.raw, captured)));
   r.method = q.method;
-  for (const auto& [name, value] : q.headers) r.headers.emplace_back(name, fill(value.raw, captured));
+  for (const auto& [name, value] : q.headers)
+    r.headers.emplace_back(name, fill(value.raw, captured));
   if (q.json) {
     r.body = fill_json(nlohmann::json::parse(*q.json), captured).dump();
     r.headers.emplace_back("Content-Type", "application/json");
@@ -122,30 +132,41 @@ HttpResponse printable(HttpResponse r, const std::string& shown_url,
   return r;
 }
 
-HttpResponse fetch_with_policy(const Policy& policy, const HttpRequest& request, const std::string& shown) {
-  auto result = with_policy(policy, shown, [&](Duration timeout) { return fetch(request, timeout); });
+HttpResponse fetch_with_policy(const Policy& policy, const HttpRequest& request,
+                               const std::string& shown) {
+  auto result =
+      with_policy(policy, shown, [&](Duration timeout) { return fetch(request, timeout); });
   return std::move(result.value);
 }
 
-std::string gather_one(const std::string& target, const Policy& policy, std::function<HttpRequest()> make,
-                       std::string shown) {
-  return register_gather(GatherSpec{
-      .probe = "HTTP", .target = "smoke_" + target, .suite = "Smoke", .policy = policy,
-      .gatherer = [make, shown](const Policy& p) {
-        const HttpRequest request = make();
-        auto result = with_policy(p, shown, [&](Duration timeout) { return fetch(request, timeout); });
-        result.value.url = shown;
-        return std::pair{to_json(result.value), result.attempts};
-      }});
+// `shown_for` runs with the gather: registration (test discovery) reads no run-time values.
+std::string gather_one(const std::string& target, const Policy& policy,
+                       std::function<HttpRequest()> make, std::function<std::string()> shown_for) {
+  return register_gather(GatherSpec{.probe = "HTTP",
+                                    .target = "smoke_" + target,
+                                    .suite = "Smoke",
+                                    .policy = policy,
+                                    .gatherer = [make, shown_for](const Policy& p) {
+                                      const HttpRequest request = make();
+                                      const std::string shown = shown_for();
+                                      auto result = with_policy(p, shown, [&](Duration timeout) {
+                                        return fetch(request, timeout);
+                                      });
+                                      result.value.url = shown;
+                                      return std::pair{to_json(result.value), result.attempts};
+                                    }});
 }
 
 // Judges a response fact, re-gathering while `eventually` allows, until `matcher` holds.
 void expect_http(const std::string& key, const HttpMatcher& matcher) {
-  auto fact = fact_when(key, [&](const Fact& f) { return matcher.Matches(http_response_from_json(f.data)); });
+  auto fact = fact_when(
+      key, [&](const Fact& f) { return matcher.Matches(http_response_from_json(f.data)); });
   if (fact) EXPECT_THAT(http_response_from_json(fact->data), matcher);
 }
 
-bool writes(const SmokeRequestConfig& q) { return !is_read_only_method(q.method); }
+bool writes(const SmokeRequestConfig& q) {
+  return !is_read_only_method(q.method);
+}
 bool allowed_to_write(const std::string& id) {
   const auto& ids = config().allow_writes;
   return std::find(ids.begin(), ids.end(), id) != ids.end();
@@ -158,16 +179,23 @@ std::string write_refusal(const std::string& id, const std::string& method) {
 std::vector<HttpMatcher> expectations(const SmokeRequestConfig& q) {
   std::vector<HttpMatcher> out;
   if (q.expect_status) out.push_back(HasStatus(*q.expect_status));
-  for (const auto& [pointer, value] : q.expect_json) out.push_back(JsonAt(pointer, JsonEq(nlohmann::json::parse(value))));
+  // Expected values may name run-time values (an account's email), never captures.
+  for (const auto& [pointer, value] : q.expect_json)
+    out.push_back(JsonAt(pointer, JsonEq(fill_json(nlohmann::json::parse(value), {}))));
   if (q.body_contains) out.push_back(BodyContains(*q.body_contains));
   return out;
 }
 
 CheckSpec spec(const char* name, const std::string& target, std::vector<std::string> items,
                std::vector<std::string> gathers, Duration budget) {
-  return CheckSpec{.suite = "Smoke", .name = name, .target = target, .phase = Phase::kPost,
-                   .severity = config().severity, .checklist = std::move(items),
-                   .gathers = std::move(gathers), .budget = budget};
+  return CheckSpec{.suite = "Smoke",
+                   .name = name,
+                   .target = target,
+                   .phase = Phase::kPost,
+                   .severity = config().severity,
+                   .checklist = std::move(items),
+                   .gathers = std::move(gathers),
+                   .budget = budget};
 }
 
 void register_request(const SmokeRequestConfig& q) {
@@ -177,23 +205,27 @@ void register_request(const SmokeRequestConfig& q) {
                    [reason = write_refusal(q.id, q.method)] { GTEST_SKIP() << reason; });
     return;
   }
-  const auto key = gather_one(q.id, q.policy, [q] { return request_for(q, {}); },
-                              q.method + " " + shown_url_for(q.path.raw));
-  const auto matchers = expectations(q);
-  if (!matchers.empty()) {
-    register_check(spec("Request", q.id, items, {key}, q.policy.budget()), [key, matchers] {
+  const auto key = gather_one(
+      q.id, q.policy, [q] { return request_for(q, {}); },
+      [q] { return q.method + " " + shown_url_for(q.path.raw); });
+  if (q.expect_status || !q.expect_json.empty() || q.body_contains) {
+    register_check(spec("Request", q.id, items, {key}, q.policy.budget()), [key, q] {
+      const auto matchers = expectations(q);  // may name run-time values: not at registration
       auto holds = [&](const HttpResponse& r) {
-        return std::all_of(matchers.begin(), matchers.end(), [&](const auto& m) { return m.Matches(r); });
+        return std::all_of(matchers.begin(), matchers.end(),
+                           [&](const auto& m) { return m.Matches(r); });
       };
-      auto fact = fact_when(key, [&](const Fact& f) { return holds(http_response_from_json(f.data)); });
+      auto fact =
+          fact_when(key, [&](const Fact& f) { return holds(http_response_from_json(f.data)); });
       if (!fact) return;
       const auto response = http_response_from_json(fact->data);
       for (const auto& m : matchers) EXPECT_THAT(response, m);
     });
   }
   if (q.max_latency) {
-    register_check(spec("Latency", q.id, {kResponse000, kResponse001, kResponse003}, {key}, q.policy.budget()),
-                   [key, bound = *q.max_latency] { expect_http(key, RespondsWithin(bound)); });
+    register_check(
+        spec("Latency", q.id, {kResponse000, kResponse001, kResponse003}, {key}, q.policy.budget()),
+        [key, bound = *q.max_latency] { expect_http(key, RespondsWithin(bound)); });
   }
 }
 
@@ -209,10 +241,12 @@ nlohmann::json to_json(const StepRecord& s) {
   return {{"not_sent", s.not_sent}};
 }
 
-StepRecord run_step(const SmokeRequestConfig& q, const Policy& policy, std::map<std::string, std::string>& captured) {
+StepRecord run_step(const SmokeRequestConfig& q, const Policy& policy,
+                    std::map<std::string, std::string>& captured) {
   // A step naming a capture that is missing cannot be sent meaningfully.
   auto mentions_missing = [&](const std::string& text) -> std::optional<std::string> {
-    for (std::size_t pos = text.find("${"); pos != std::string::npos; pos = text.find("${", pos + 2)) {
+    for (std::size_t pos = text.find("${"); pos != std::string::npos;
+         pos = text.find("${", pos + 2)) {
       const auto end = text.find('}', pos);
       if (end == std::string::npos) break;
       const std::string name = text.substr(pos + 2, end - pos - 2);
@@ -264,15 +298,17 @@ std::pair<nlohmann::json, int> run_flow(const SmokeFlowConfig& flow, const Polic
       cleanup.push_back({{"unreachable", e.what()}});
     }
   }
-  if (unreachable && steps.size() > 0 && steps.front().contains("unreachable")) throw Unreachable(*unreachable);
+  if (unreachable && steps.size() > 0 && steps.front().contains("unreachable"))
+    throw Unreachable(*unreachable);
   return {{{"steps", steps}, {"cleanup", cleanup}}, 1};
 }
 
-void expect_steps(const nlohmann::json& records, const std::vector<SmokeRequestConfig>& steps, const char* what) {
+void expect_steps(const nlohmann::json& records, const std::vector<SmokeRequestConfig>& steps,
+                  const char* what) {
   for (std::size_t i = 0; i < steps.size() && i < records.size(); ++i) {
     const auto& record = records[i];
-    const std::string label = std::string(what) + " " + std::to_string(i + 1) + " (" + steps[i].method + " " +
-                              shown_url_for(steps[i].path.raw) + ")";
+    const std::string label = std::string(what) + " " + std::to_string(i + 1) + " (" +
+                              steps[i].method + " " + shown_url_for(steps[i].path.raw) + ")";
     if (record.contains("unreachable")) {
       ADD_FAILURE() << label << " got no answer: " << record["unreachable"].get<std::string>();
       continue;
@@ -288,8 +324,8 @@ void expect_steps(const nlohmann::json& records, const std::vector<SmokeRequestC
 }
 
 void register_flow(const SmokeFlowConfig& flow) {
-  const std::vector<std::string> items{kRegister002, kLogin002, kCritical002, kAuth000, kAuth001,
-                                       kLogin004, kWorkflows004, kSmoke004};
+  const std::vector<std::string> items{kRegister002, kLogin002, kCritical002,  kAuth000,
+                                       kAuth001,     kLogin004, kWorkflows004, kSmoke004};
   std::optional<std::string> writer;
   for (const auto* list : {&flow.steps, &flow.cleanup}) {
     for (const auto& s : *list) {
@@ -298,7 +334,8 @@ void register_flow(const SmokeFlowConfig& flow) {
   }
   if (writer && !allowed_to_write(flow.id)) {
     const auto reason = write_refusal(flow.id, *writer);
-    register_check(spec("Flow", flow.id, items, {}, Duration{1000}), [reason] { GTEST_SKIP() << reason; });
+    register_check(spec("Flow", flow.id, items, {}, Duration{1000}),
+                   [reason] { GTEST_SKIP() << reason; });
     if (!flow.cleanup.empty()) {
       register_check(spec("FlowCleanup", flow.id, items, {}, Duration{1000}),
                      [reason] { GTEST_SKIP() << reason; });
@@ -307,17 +344,21 @@ void register_flow(const SmokeFlowConfig& flow) {
   }
   Policy policy = flow.steps.front().policy;
   policy.eventually = Duration{0};  // a flow that writes is run once per run, never repeated
-  const auto key = register_gather(GatherSpec{.probe = "SmokeFlow", .target = flow.id, .suite = "Smoke",
-                                              .policy = policy, .gatherer = [flow](const Policy& p) {
-                                                return run_flow(flow, p);
-                                              }});
-  const Duration budget{policy.budget().count() * static_cast<long>(flow.steps.size() + flow.cleanup.size())};
+  const auto key = register_gather(
+      GatherSpec{.probe = "SmokeFlow",
+                 .target = flow.id,
+                 .suite = "Smoke",
+                 .policy = policy,
+                 .gatherer = [flow](const Policy& p) { return run_flow(flow, p); }});
+  const Duration budget{policy.budget().count() *
+                        static_cast<long>(flow.steps.size() + flow.cleanup.size())};
   register_check(spec("Flow", flow.id, items, {key}, budget), [key, flow] {
     if (auto fact = need_fact(key)) expect_steps(fact->data.at("steps"), flow.steps, "step");
   });
   if (!flow.cleanup.empty()) {
     register_check(spec("FlowCleanup", flow.id, items, {key}, budget), [key, flow] {
-      if (auto fact = need_fact(key)) expect_steps(fact->data.at("cleanup"), flow.cleanup, "cleanup step");
+      if (auto fact = need_fact(key))
+        expect_steps(fact->data.at("cleanup"), flow.cleanup, "cleanup step");
     });
   }
 }
@@ -336,23 +377,26 @@ void register_security() {
   if (c.security_headers) {
     for (const auto& path : c.security_headers->paths) {
       const auto id = path_id(path);
-      const auto key = gather_one("headers_" + id, c.policy, [path] { return base_request(url_for(path)); },
-                                  shown_url_for(path));
+      const auto key = gather_one(
+          "headers_" + id, c.policy, [path] { return base_request(url_for(path)); },
+          [path] { return shown_url_for(path); });
       std::vector<HttpMatcher> required;
       for (const auto& name : c.security_headers->require) required.push_back(HasHeader(name));
-      register_check(spec("SecurityHeaders", id, {kHeaders000}, {key}, c.policy.budget()), [key, required] {
-        auto fact = need_fact(key);
-        if (!fact) return;
-        const auto response = http_response_from_json(fact->data);
-        for (const auto& m : required) EXPECT_THAT(response, m);
-      });
+      register_check(spec("SecurityHeaders", id, {kHeaders000}, {key}, c.policy.budget()),
+                     [key, required] {
+                       auto fact = need_fact(key);
+                       if (!fact) return;
+                       const auto response = http_response_from_json(fact->data);
+                       for (const auto& m : required) EXPECT_THAT(response, m);
+                     });
       if (c.security_headers->forbid_server_version) {
         register_check(spec("NoServerVersion", id, {kHeaders000}, {key}, c.policy.budget()), [key] {
           auto fact = need_fact(key);
           if (!fact) return;
           const auto response = http_response_from_json(fact->data);
           // "nginx" is fine; "nginx/1.22.1" tells an attacker which CVEs to try.
-          if (response.header("server")) EXPECT_THAT(response, HasHeader("server", Not(::testing::ContainsRegex("[0-9]"))));
+          if (response.header("server"))
+            EXPECT_THAT(response, HasHeader("server", Not(::testing::ContainsRegex("[0-9]"))));
           EXPECT_THAT(response, LacksHeader("x-powered-by"));
         });
       }
@@ -360,28 +404,34 @@ void register_security() {
   }
   for (const auto& path : c.secure_cookies) {
     const auto id = path_id(path);
-    const auto key = gather_one("cookies_" + id, c.policy, [path] { return base_request(url_for(path)); },
-                                shown_url_for(path));
+    const auto key = gather_one(
+        "cookies_" + id, c.policy, [path] { return base_request(url_for(path)); },
+        [path] { return shown_url_for(path); });
     register_check(spec("SecureCookies", id, {kHeaders000, kAuth000}, {key}, c.policy.budget()),
                    [key] { expect_http(key, SetsSecureCookie()); });
   }
   for (const auto& url : c.https_enforced) {
-    const auto shown = runtime_values().display(url);
-    const auto path_start = shown.find('/', shown.find("://") + 3);
-    const std::string path = path_start == std::string::npos ? "/" : shown.substr(path_start);
-    const auto id = path_id(shown.substr(shown.find("://") + 3));
-    const auto key = gather_one("http_" + id, c.policy, [url] { return base_request(runtime_values().expand(url)); },
-                                shown);
-    register_check(spec("HttpsEnforced", id, {kHttps000}, {key}, c.policy.budget()),
-                   [key, expected = shown_url_for(path)] {
-                     auto fact = need_fact(key);
-                     if (fact) EXPECT_THAT(http_response_from_json(fact->data), RedirectsToHttps(expected));
-                   });
+    // Named from the file's text: discovery reads no run-time values.
+    const auto scheme = url.raw.find("://");
+    const auto id = path_id(scheme == std::string::npos ? url.raw : url.raw.substr(scheme + 3));
+    const auto key = gather_one(
+        "http_" + id, c.policy, [url] { return base_request(runtime_values().expand(url)); },
+        [url] { return runtime_values().display(url); });
+    register_check(spec("HttpsEnforced", id, {kHttps000}, {key}, c.policy.budget()), [key, url] {
+      // The same path, on the https base URL.
+      const auto shown = runtime_values().display(url);
+      const auto path_start = shown.find('/', shown.find("://") + 3);
+      const std::string path = path_start == std::string::npos ? "/" : shown.substr(path_start);
+      auto fact = need_fact(key);
+      if (fact)
+        EXPECT_THAT(http_response_from_json(fact->data), RedirectsToHttps(shown_url_for(path)));
+    });
   }
   for (const auto& path : c.auth_required) {
     const auto id = path_id(path);
-    const auto key = gather_one("noauth_" + id, c.policy, [path] { return base_request(url_for(path)); },
-                                shown_url_for(path));
+    const auto key = gather_one(
+        "noauth_" + id, c.policy, [path] { return base_request(url_for(path)); },
+        [path] { return shown_url_for(path); });
     register_check(spec("AuthRequired", id, {kAuthRequired000}, {key}, c.policy.budget()),
                    [key] { expect_http(key, RequiresAuthentication()); });
   }
@@ -392,7 +442,10 @@ void register_security() {
 void register_rate_limit(const SmokeRateLimitConfig& rl) {
   const auto& c = config();
   const auto key = register_gather(GatherSpec{
-      .probe = "SmokeBurst", .target = "rate_limit", .suite = "Smoke", .policy = c.policy,
+      .probe = "SmokeBurst",
+      .target = "rate_limit",
+      .suite = "Smoke",
+      .policy = c.policy,
       .gatherer = [rl](const Policy& p) {
         HttpRequest r = base_request(url_for(runtime_values().expand(rl.path)));
         r.method = rl.method;
@@ -404,21 +457,26 @@ void register_rate_limit(const SmokeRateLimitConfig& rl) {
         const std::vector<HttpRequest> burst(static_cast<std::size_t>(rl.max_requests) + 1, r);
         nlohmann::json out = nlohmann::json::array();
         for (auto& outcome : fetch_many(burst, p.timeout, {.max_host_connections = 2})) {
-          if (!outcome.response) throw Unreachable(runtime_values().display(rl.path) + ": " + outcome.error);
-          HttpResponse response = printable(std::move(*outcome.response), shown_url_for(rl.path.raw), {});
+          if (!outcome.response)
+            throw Unreachable(runtime_values().display(rl.path) + ": " + outcome.error);
+          HttpResponse response =
+              printable(std::move(*outcome.response), shown_url_for(rl.path.raw), {});
           response.body = response.body.substr(0, 200);
-          response.body = response.body.find("token") == std::string::npos ? response.body : "(withheld)";
+          response.body =
+              response.body.find("token") == std::string::npos ? response.body : "(withheld)";
           out.push_back(deploycheck::to_json(response));
         }
         return std::pair{out, 1};
       }});
-  register_check(spec("RateLimited", sanitize(rl.account), {kRate000, kRate003, kRate004}, {key}, c.policy.budget()),
+  register_check(spec("RateLimited", sanitize(rl.account), {kRate000, kRate003, kRate004}, {key},
+                      c.policy.budget()),
                  [key, within = static_cast<std::size_t>(rl.max_requests), account = rl.account] {
                    auto fact = need_fact(key);
                    if (!fact) return;
                    std::vector<HttpResponse> burst;
                    for (const auto& r : fact->data) burst.push_back(http_response_from_json(r));
-                   EXPECT_THAT(burst, IsRateLimited(within)) << "burst as the dedicated account " << account;
+                   EXPECT_THAT(burst, IsRateLimited(within))
+                       << "burst as the dedicated account " << account;
                  });
 }
 
@@ -430,47 +488,59 @@ void register_cors(const SmokeCorsConfig& cors) {
     r.headers = {{"Origin", origin}, {"Access-Control-Request-Method", cors.method}};
     return r;
   };
-  const auto shown = "OPTIONS " + shown_url_for(cors.path.raw);
-  const auto allowed = gather_one("cors_allowed", c.policy, [=] { return preflight(cors.allowed_origin); },
-                                  shown + " from " + cors.allowed_origin);
-  const auto other = gather_one("cors_other", c.policy, [=] { return preflight(cors.other_origin); },
-                                shown + " from " + cors.other_origin);
-  register_check(spec("CorsAllowsOrigin", path_id(cors.path.raw), {kCors003}, {allowed}, c.policy.budget()),
-                 [allowed, origin = cors.allowed_origin] { expect_http(allowed, AllowsOrigin(origin)); });
-  register_check(spec("CorsRejectsOtherOrigin", path_id(cors.path.raw), {kCors003}, {other}, c.policy.budget()),
-                 [other, origin = cors.other_origin] { expect_http(other, RejectsOrigin(origin)); });
+  const auto shown = [cors] { return shown_url_for(runtime_values().display(cors.path)); };
+  const auto allowed = gather_one(
+      "cors_allowed", c.policy, [=] { return preflight(cors.allowed_origin); }, shown);
+  const auto other = gather_one(
+      "cors_other", c.policy, [=] { return preflight(cors.other_origin); }, shown);
+  register_check(
+      spec("CorsAllowsOrigin", path_id(cors.path.raw), {kCors003}, {allowed}, c.policy.budget()),
+      [allowed, origin = cors.allowed_origin] { expect_http(allowed, AllowsOrigin(origin)); });
+  register_check(
+      spec("CorsRejectsOtherOrigin", path_id(cors.path.raw), {kCors003}, {other},
+           c.policy.budget()),
+      [other, origin = cors.other_origin] { expect_http(other, RejectsOrigin(origin)); });
 }
 
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
+  const auto rank =
+      static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
   return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
 void register_latency(const SmokeLatencyConfig& l) {
   const auto& c = config();
   const auto key = register_gather(GatherSpec{
-      .probe = "SmokeLatency", .target = path_id(l.path.raw), .suite = "Smoke", .policy = c.policy,
+      .probe = "SmokeLatency",
+      .target = path_id(l.path.raw),
+      .suite = "Smoke",
+      .policy = c.policy,
       .gatherer = [l](const Policy& p) {
         // One after another on one kept-alive connection: each sample is one request's latency.
         std::vector<HttpRequest> requests(static_cast<std::size_t>(l.samples),
                                           base_request(url_for(runtime_values().expand(l.path))));
         nlohmann::json totals = nlohmann::json::array();
-        for (auto& outcome : fetch_many(requests, p.timeout, {.max_host_connections = 1, .max_in_flight = 1})) {
-          if (!outcome.response) throw Unreachable(shown_url_for(l.path.raw) + ": " + outcome.error);
-          totals.push_back({{"status", outcome.response->status}, {"ms", outcome.response->timings.total}});
+        for (auto& outcome :
+             fetch_many(requests, p.timeout, {.max_host_connections = 1, .max_in_flight = 1})) {
+          if (!outcome.response)
+            throw Unreachable(shown_url_for(l.path.raw) + ": " + outcome.error);
+          totals.push_back(
+              {{"status", outcome.response->status}, {"ms", outcome.response->timings.total}});
         }
-        return std::pair{nlohmann::json{{"url", shown_url_for(l.path.raw)}, {"samples", totals}}, 1};
+        return std::pair{nlohmann::json{{"url", shown_url_for(l.path.raw)}, {"samples", totals}},
+                         1};
       }});
   const Duration budget{c.policy.budget().count() * l.samples};
-  register_check(spec("LatencyPercentiles", path_id(l.path.raw), {kP95_003, kResponse000, kResponse001, kResponse003},
-                      {key}, budget),
+  register_check(spec("LatencyPercentiles", path_id(l.path.raw),
+                      {kP95_003, kResponse000, kResponse001, kResponse003}, {key}, budget),
                  [key, l] {
                    auto fact = need_fact(key);
                    if (!fact) return;
                    std::vector<double> ms;
-                   for (const auto& s : fact->data.at("samples")) ms.push_back(s.at("ms").get<double>());
+                   for (const auto& s : fact->data.at("samples"))
+                     ms.push_back(s.at("ms").get<double>());
                    const double p50 = percentile(ms, 50), p95 = percentile(ms, 95);
                    const std::string seen = std::to_string(ms.size()) + " requests to " +
                                             fact->data.at("url").get<std::string>() + ": p50 " +
@@ -487,24 +557,29 @@ void register_latency(const SmokeLatencyConfig& l) {
 void register_websocket(const SmokeWebSocketConfig& ws) {
   const auto& c = config();
   const auto key = register_gather(GatherSpec{
-      .probe = "WebSocket", .target = "echo", .suite = "Smoke", .policy = c.policy,
+      .probe = "WebSocket",
+      .target = "echo",
+      .suite = "Smoke",
+      .policy = c.policy,
       .gatherer = [ws](const Policy& p) {
         WebSocketRequest request{.url = runtime_values().expand(ws.url), .message = ws.message};
         if (config().ca_file) request.ca_file = runtime_values().expand(*config().ca_file);
         const auto shown = runtime_values().display(ws.url);
-        auto result = with_policy(p, shown, [&](Duration timeout) { return websocket_echo(request, timeout); });
+        auto result = with_policy(
+            p, shown, [&](Duration timeout) { return websocket_echo(request, timeout); });
         result.value.url = shown;
         return std::pair{to_json(result.value), result.attempts};
       }});
-  register_check(spec("WebSocketEcho", "echo", {kWs001, kWs004}, {key}, c.policy.budget()), [key, ws] {
-    auto fact = need_fact(key);
-    if (!fact) return;
-    const auto echo = websocket_echo_from_json(fact->data);
-    EXPECT_EQ(echo.status, 101) << "the upgrade of " << echo.url << " answered " << echo.status
-                                << " (expected 101 Switching Protocols): " << echo.error;
-    EXPECT_EQ(echo.received, ws.message) << echo.url << " echoed something else after "
-                                         << static_cast<long>(echo.round_trip_ms) << " ms";
-  });
+  register_check(
+      spec("WebSocketEcho", "echo", {kWs001, kWs004}, {key}, c.policy.budget()), [key, ws] {
+        auto fact = need_fact(key);
+        if (!fact) return;
+        const auto echo = websocket_echo_from_json(fact->data);
+        EXPECT_EQ(echo.status, 101) << "the upgrade of " << echo.url << " answered " << echo.status
+                                    << " (expected 101 Switching Protocols): " << echo.error;
+        EXPECT_EQ(echo.received, ws.message) << echo.url << " echoed something else after "
+                                             << static_cast<long>(echo.round_trip_ms) << " ms";
+      });
 }
 
 }  // namespace

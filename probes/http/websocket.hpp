@@ -18,10 +18,10 @@ struct WebSocketRequest {
 
 struct WebSocketEcho {
   std::string url;
-  int status = 0;          // of the upgrade response: 101 when it switched
-  std::string received;    // the first message back
+  int status = 0;        // of the upgrade response: 101 when it switched
+  std::string received;  // the first message back
   double round_trip_ms = 0;
-  std::string error;       // what went wrong after the server answered (a refused upgrade)
+  std::string error;  // what went wrong after the server answered (a refused upgrade)
 };
 
 // One attempt bounded by `timeout`; throws Unreachable when the server does not answer.

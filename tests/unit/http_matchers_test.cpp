@@ -35,7 +35,7 @@ TEST(HasHeader, JudgesTheFirstValueWithItsInnerMatcher) {
             (Verdict{false, "whose x-frame-options header is \"DENY\""}));
   EXPECT_EQ(judge(HasHeader("content-security-policy"), r),
             (Verdict{false, "which has no content-security-policy header"}));
-  EXPECT_EQ(describe(HasHeader("x-a", ::testing::Eq("b"))),
+  EXPECT_EQ(describe(HasHeader("x-a", ::testing::Eq(std::string("b")))),
             "has a x-a header that is equal to \"b\"");
 }
 

@@ -16,7 +16,10 @@
   X(dns_secondary)                     \
   X(dns_diverged)                      \
   X(dns_silent)                        \
-  X(postgres)
+  X(postgres)                          \
+  X(webapp_gunicorn)                   \
+  X(webapp_ws)                         \
+  X(webapp)
 
 namespace deploycheck::sandbox {
 

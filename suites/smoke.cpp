@@ -207,7 +207,7 @@ void register_request(const SmokeRequestConfig& q) {
   }
   const auto key = gather_one(
       q.id, q.policy, [q] { return request_for(q, {}); },
-      [q] { return q.method + " " + shown_url_for(q.path.raw); });
+      [q] { return shown_url_for(q.path.raw); });
   if (q.expect_status || !q.expect_json.empty() || q.body_contains) {
     register_check(spec("Request", q.id, items, {key}, q.policy.budget()), [key, q] {
       const auto matchers = expectations(q);  // may name run-time values: not at registration
@@ -372,6 +372,18 @@ std::string path_id(const std::string& path) {
   return id.empty() ? "root" : id;
 }
 
+// "http://${HOST}/health" -> "/health", "http://api.example.com/x" -> "api.example.com/x": a
+// test name from the file's own text, without the scheme and the ${...} it cannot resolve yet.
+std::string without_variables(std::string text) {
+  const auto scheme = text.find("://");
+  if (scheme != std::string::npos) text.erase(0, scheme + 3);
+  for (auto start = text.find("${"); start != std::string::npos; start = text.find("${")) {
+    const auto end = text.find('}', start);
+    text.erase(start, end == std::string::npos ? std::string::npos : end - start + 1);
+  }
+  return text;
+}
+
 void register_security() {
   const auto& c = config();
   if (c.security_headers) {
@@ -412,8 +424,7 @@ void register_security() {
   }
   for (const auto& url : c.https_enforced) {
     // Named from the file's text: discovery reads no run-time values.
-    const auto scheme = url.raw.find("://");
-    const auto id = path_id(scheme == std::string::npos ? url.raw : url.raw.substr(scheme + 3));
+    const auto id = path_id(without_variables(url.raw));
     const auto key = gather_one(
         "http_" + id, c.policy, [url] { return base_request(runtime_values().expand(url)); },
         [url] { return runtime_values().display(url); });

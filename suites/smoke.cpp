@@ -129,6 +129,16 @@ HttpResponse printable(HttpResponse r, const std::string& shown_url,
       r.body.replace(pos, value.size(), "***");
     }
   }
+  // A cookie's value may be a session: keep its name and attributes, which is all that is judged.
+  for (auto it = r.headers.lower_bound("set-cookie"); it != r.headers.upper_bound("set-cookie");
+       ++it) {
+    const auto eq = it->second.find('=');
+    const auto end = it->second.find(';');
+    if (eq != std::string::npos && (end == std::string::npos || eq < end)) {
+      it->second.replace(eq + 1, (end == std::string::npos ? it->second.size() : end) - eq - 1,
+                         "***");
+    }
+  }
   return r;
 }
 
@@ -152,7 +162,7 @@ std::string gather_one(const std::string& target, const Policy& policy,
                                       auto result = with_policy(p, shown, [&](Duration timeout) {
                                         return fetch(request, timeout);
                                       });
-                                      result.value.url = shown;
+                                      result.value = printable(std::move(result.value), shown, {});
                                       return std::pair{to_json(result.value), result.attempts};
                                     }});
 }

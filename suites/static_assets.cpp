@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "matchers/http_matchers.hpp"
@@ -20,6 +19,7 @@
 #include "probes/policy.hpp"
 #include "runner/check.hpp"
 #include "runner/gather.hpp"
+#include "suites/asset_manifest.hpp"
 
 namespace deploycheck {
 namespace {
@@ -44,12 +44,6 @@ const StaticAssetsConfig& config() {
   return *environment().static_assets;
 }
 
-struct Asset {
-  std::string logical;  // the name the code uses (web/css/app.css)
-  std::string name;     // the published name, relative to base_url (web/css/app.ba18b42c0710.css)
-  bool hashed = false;
-};
-
 std::string extension(const std::string& name) {
   const auto slash = name.rfind('/');
   const auto dot = name.rfind('.');
@@ -57,13 +51,6 @@ std::string extension(const std::string& name) {
   std::string ext = name.substr(dot);
   for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return ext;
-}
-
-// A content hash in the name: Django's ".<12 hex>.", webpack's and Vite's "[.-]<8+ chars>.".
-bool looks_hashed(const std::string& name) {
-  static const std::regex hash(R"([.-]([0-9a-f]{8,}|[A-Za-z0-9_-]{8})\.[A-Za-z0-9]+$)");
-  return std::regex_search(
-      name.substr(name.rfind('/') == std::string::npos ? 0 : name.rfind('/') + 1), hash);
 }
 
 const std::map<std::string, std::vector<std::string>>& content_types() {
@@ -113,47 +100,8 @@ fs::path local_root() {
 
 // The published assets, from the manifest (read at run time: it is the deploy's, not ours).
 std::vector<Asset> read_assets() {
-  const fs::path path = manifest_path();
-  std::vector<Asset> assets;
-  if (config().kind == ManifestKind::kDirectory) {
-    if (!fs::is_directory(path)) throw std::runtime_error(path.string() + " is not a directory");
-    for (const auto& entry : fs::recursive_directory_iterator(path)) {
-      if (!entry.is_regular_file()) continue;
-      const std::string name = fs::relative(entry.path(), path).generic_string();
-      assets.push_back({name, name, looks_hashed(name)});
-    }
-  } else {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot read the manifest " + path.string());
-    const auto manifest = nlohmann::json::parse(in, nullptr, false);
-    if (manifest.is_discarded()) throw std::runtime_error(path.string() + " is not JSON");
-    if (config().kind == ManifestKind::kDjango) {
-      for (const auto& [logical, hashed] : manifest.at("paths").items()) {
-        assets.push_back({logical, hashed.get<std::string>(), true});
-        // Django also publishes the unhashed copy; it is judged by the short-cache rule only.
-        if (config().unhashed_max_max_age) assets.push_back({logical, logical, false});
-      }
-    } else {  // Vite / webpack: {"src/main.ts": {"file": ..., "css": [...], "assets": [...]}}
-      std::set<std::string> seen;
-      for (const auto& [logical, chunk] : manifest.items()) {
-        auto add = [&](const std::string& file) {
-          if (seen.insert(file).second) assets.push_back({logical, file, looks_hashed(file)});
-        };
-        if (chunk.is_string())
-          add(chunk.get<std::string>());  // webpack: {"main.js": "main.abc.js"}
-        if (!chunk.is_object()) continue;
-        if (chunk.contains("file")) add(chunk.at("file"));
-        for (const char* list : {"css", "assets"}) {
-          if (chunk.contains(list)) {
-            for (const auto& f : chunk.at(list)) add(f.get<std::string>());
-          }
-        }
-      }
-    }
-  }
-  std::sort(assets.begin(), assets.end(),
-            [](const Asset& a, const Asset& b) { return a.name < b.name; });
-  return assets;
+  return read_asset_manifest(config().kind, manifest_path(),
+                             config().unhashed_max_max_age.has_value());
 }
 
 std::string file_sha256(const fs::path& path) {

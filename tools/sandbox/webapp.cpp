@@ -86,7 +86,7 @@ class WebappModule final : public Module {
         read_text(template_file, "the webapp nginx config template");
 
     for (int attempt = 1;; ++attempt) {
-      const auto ports = pick_free_ports(4);
+      const auto ports = pick_free_ports(5);
       const std::map<std::string, std::string> values{
           {"USER", nginx_user_directive()},
           {"NGINX_DIR", dir.string()},
@@ -101,6 +101,7 @@ class WebappModule final : public Module {
           {"HTTP_PORT", std::to_string(ports[1])},
           {"BROKEN_HTTPS_PORT", std::to_string(ports[2])},
           {"BROKEN_HTTP_PORT", std::to_string(ports[3])},
+          {"ORIGIN_PORT", std::to_string(ports[4])},
       };
       write_file_atomically(dir / "nginx.conf",
                             fill_strictly(config_template, values, template_file.string()), 0644);
@@ -117,7 +118,8 @@ class WebappModule final : public Module {
           }
           if (tls.outcome != TlsCheck::Outcome::kReady) return false;
         }
-        return tcp_accepts(ports[1], 1000ms) && tcp_accepts(ports[3], 1000ms);
+        return tcp_accepts(ports[1], 1000ms) && tcp_accepts(ports[3], 1000ms) &&
+               tcp_accepts(ports[4], 1000ms);
       });
       if (outcome.ready) {
         const std::string https = "https://localhost:" + std::to_string(ports[0]);
@@ -129,6 +131,8 @@ class WebappModule final : public Module {
              {"SANDBOX_WEBAPP_URL", https},
              {"SANDBOX_WEBAPP_HTTP_URL", "http://localhost:" + std::to_string(ports[1])},
              {"SANDBOX_WEBAPP_STATIC_URL", https + "/static/"},
+             {"SANDBOX_WEBAPP_ORIGIN_URL",
+              "http://127.0.0.1:" + std::to_string(ports[4]) + "/static/"},
              {"SANDBOX_WEBAPP_WS_URL", "wss://localhost:" + std::to_string(ports[0]) + "/ws/echo"},
              {"SANDBOX_WEBAPP_BROKEN_HTTPS_PORT", std::to_string(ports[2])},
              {"SANDBOX_WEBAPP_BROKEN_HTTP_PORT", std::to_string(ports[3])},

@@ -122,7 +122,8 @@ HttpRequest request_for(const SmokeRequestConfig& q,
 HttpResponse printable(HttpResponse r, const std::string& shown_url,
                        const std::map<std::string, std::string>& captured) {
   r.url = shown_url;
-  r.final_url = shown_url;
+  r.final_url.clear();  // smoke requests never follow redirects: nothing else names the URL
+  r.hops.clear();
   for (const auto& [name, value] : captured) {
     if (value.empty()) continue;
     for (auto pos = r.body.find(value); pos != std::string::npos; pos = r.body.find(value, pos)) {

@@ -178,7 +178,6 @@ nlohmann::json gather_assets(const Template& base_template, const Policy& policy
       if (outcomes[k].response) {
         auto r = std::move(*outcomes[k].response);
         r.url = entry["url"];
-        r.final_url = r.url;
         entry[slot] = to_json(r);
         entry.erase(std::string(slot) + "_error");
       } else {

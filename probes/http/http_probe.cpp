@@ -204,7 +204,8 @@ HttpOutcome finish(Transfer& t, CURLcode code) {
     response.tls_error = std::string(api.easy_strerror(code)) + ": " + t.error;
   } else if (code != CURLE_OK) {
     const std::string detail = *t.error ? t.error : api.easy_strerror(code);
-    return {std::nullopt, t.request->url + ": " + detail};
+    // Not the URL: it may carry a secret. Callers name the target in its printable form.
+    return {std::nullopt, detail};
   }
   api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   long version = 0;
@@ -214,7 +215,9 @@ HttpOutcome finish(Transfer& t, CURLcode code) {
                                                            : "1.1";
   char* effective = nullptr;
   api.easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &effective);
-  response.final_url = effective ? effective : t.request->url;
+  // Only where redirects were followed: the URL asked for may carry a secret, and callers
+  // replace `url` with its printable form (they mask hops and final_url themselves).
+  if (t.request->follow_redirects && effective) response.final_url = effective;
   if (t.sha) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
@@ -317,14 +320,14 @@ nlohmann::json to_json(const HttpResponse& r) {
                    {"body", r.body},
                    {"body_truncated", r.body_truncated},
                    {"body_size", r.body_size},
-                   {"hops", hops},
-                   {"final_url", r.final_url},
                    {"timings_ms",
                     {{"dns", r.timings.dns},
                      {"connect", r.timings.connect},
                      {"tls", r.timings.tls},
                      {"first_byte", r.timings.first_byte},
                      {"total", r.timings.total}}}};
+  if (!r.hops.empty()) j["hops"] = hops;
+  if (!r.final_url.empty()) j["final_url"] = r.final_url;
   if (r.body_sha256) j["body_sha256"] = *r.body_sha256;
   if (r.tls_error) j["tls_error"] = *r.tls_error;
   return j;
@@ -344,7 +347,7 @@ HttpResponse http_response_from_json(const nlohmann::json& j) {
     for (const auto& h : j.at("hops"))
       r.hops.push_back({h.at("url"), h.at("status"), h.at("location")});
   }
-  r.final_url = j.value("final_url", r.url);
+  r.final_url = j.value("final_url", std::string());
   const auto& t = j.at("timings_ms");
   r.timings =
       HttpTimings{t.at("dns"), t.at("connect"), t.at("tls"), t.at("first_byte"), t.at("total")};

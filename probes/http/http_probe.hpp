@@ -55,7 +55,7 @@ struct HttpResponse {
   std::uint64_t body_size = 0;  // every byte received, kept or not (still encoded, if it was)
   std::optional<std::string> body_sha256;  // lower-case hex, when asked for
   std::vector<HttpHop> hops;               // redirects followed, in order
-  std::string final_url;                   // where the last response came from
+  std::string final_url;  // where the last response came from, when redirects were followed
   HttpTimings timings;
   std::optional<std::string> tls_error;  // answered, but its certificate was not trusted
 

@@ -119,13 +119,14 @@ WebSocketEcho websocket_echo(const WebSocketRequest& request, Duration timeout) 
   });
   io.run_for(timeout);
   if (!done) {
-    throw Unreachable(request.url + ": no echo within " + format_duration(timeout));
+    // Not the URL: it may carry a secret; with_policy names the target in its printable form.
+    throw Unreachable("no echo within " + format_duration(timeout));
   }
   if (failure) {
     try {
       std::rethrow_exception(failure);
     } catch (const std::exception& e) {
-      throw Unreachable(request.url + ": " + e.what());
+      throw Unreachable(e.what());
     }
   }
   return out;

@@ -179,7 +179,7 @@ TEST_F(HttpProbeTest, EachRequestHasItsOwnDeadline) {
   const auto outcomes = fetch_many({get(https("/slow")), get(https("/probe/fast"))}, 500ms);
   const auto took = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(outcomes[0].response);  // sleeps 3 s: 6x over the deadline
-  EXPECT_THAT(outcomes[0].error, HasSubstr("/slow"));
+  EXPECT_THAT(outcomes[0].error, HasSubstr("timed out"));
   ASSERT_TRUE(outcomes[1].response) << outcomes[1].error;
   EXPECT_EQ(outcomes[1].response->status, 200);
   EXPECT_LT(took, 2500ms);

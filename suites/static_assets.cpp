@@ -187,6 +187,14 @@ nlohmann::json gather_assets(const Template& base_template, const Policy& policy
     }
     pending = std::move(again);
   }
+  // Nothing answered at all: the CDN is unreachable, and its checks are "not run", not failed
+  // one asset at a time.
+  if (!requests.empty() && pending.size() == requests.size()) {
+    const auto& first = out.at(which[pending.front()].first);
+    throw Unreachable(shown_base + " answered none of " + std::to_string(requests.size()) +
+                      " requests within " + describe_policy(policy) + ": " +
+                      first.value("response_error", std::string("no answer")));
+  }
   return out;
 }
 

@@ -78,7 +78,6 @@ http {
   uwsgi_temp_path $work/nginx/tmp/uwsgi;
   scgi_temp_path $work/nginx/tmp/scgi;
   keepalive_requests 100000;
-  http2_max_requests 100000;
   server {
     listen 127.0.0.1:$port ssl http2;
     ssl_certificate $data/ca/server-chain.pem;

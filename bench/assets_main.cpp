@@ -4,7 +4,7 @@
 // given, and a summary to stderr.
 //
 //   deploycheck-bench-assets --list URLS.txt --out VERDICTS.txt [--ca CA.pem] [--method HEAD]
-//                            [--connections N] [--timeout-ms N]
+//                            [--connections N] [--timeout-ms N] [--in-flight N]
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -16,7 +16,7 @@
 
 int main(int argc, char** argv) {
   std::string list, out, ca, method = "HEAD";
-  long connections = 6, timeout_ms = 10000;
+  long connections = 6, timeout_ms = 10000, in_flight = 1024;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -52,8 +52,9 @@ int main(int argc, char** argv) {
     requests.push_back(std::move(r));
   }
   const auto start = std::chrono::steady_clock::now();
-  const auto outcomes = deploycheck::fetch_many(requests, deploycheck::Duration{timeout_ms},
-                                                {.max_host_connections = connections});
+  const auto outcomes = deploycheck::fetch_many(
+      requests, deploycheck::Duration{timeout_ms},
+      {.max_host_connections = connections, .max_in_flight = static_cast<std::size_t>(in_flight)});
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::ofstream verdicts(out);

@@ -73,8 +73,11 @@ struct HttpOutcome {
 };
 
 struct MultiOptions {
-  long max_host_connections = 6;    // per host:port; HTTP/2 multiplexes on top of these
-  std::size_t max_in_flight = 256;  // added to libcurl at once (the deadline starts there)
+  long max_host_connections = 6;  // per host:port; HTTP/2 multiplexes on top of these
+  // Added to libcurl at once (a request's deadline starts there). Each one costs at least a
+  // round trip, so this bounds throughput at max_in_flight / RTT: 1,024 keeps 10,000 assets at
+  // 50 ms RTT near half a second of waiting (nginx allows 128 streams per HTTP/2 connection).
+  std::size_t max_in_flight = 1024;
 };
 
 // Every request once, concurrently; each bounded by `timeout` from the moment it starts.

@@ -39,6 +39,15 @@ CurlApi load() {
   resolve(library, "curl_free", api.free);
   resolve(library, "curl_slist_append", api.slist_append);
   resolve(library, "curl_slist_free_all", api.slist_free_all);
+  resolve(library, "curl_multi_init", api.multi_init);
+  resolve(library, "curl_multi_cleanup", api.multi_cleanup);
+  resolve(library, "curl_multi_setopt", api.multi_setopt);
+  resolve(library, "curl_multi_add_handle", api.multi_add_handle);
+  resolve(library, "curl_multi_remove_handle", api.multi_remove_handle);
+  resolve(library, "curl_multi_perform", api.multi_perform);
+  resolve(library, "curl_multi_poll", api.multi_poll);
+  resolve(library, "curl_multi_info_read", api.multi_info_read);
+  resolve(library, "curl_multi_strerror", api.multi_strerror);
   if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     throw std::runtime_error("curl_global_init failed");
   }

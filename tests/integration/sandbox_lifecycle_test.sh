@@ -22,9 +22,11 @@ command -v openssl >/dev/null || { echo "FAIL: openssl is missing (expected Debi
 
 services=(ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent smtp smtp_plain)
 services+=(postgres postgres_broken)
+services+=(webapp_gunicorn webapp_ws webapp)
 # The services that run a process, each with a pid file in the state dir.
 processes=(nginx tls dns_primary dns_secondary dns_diverged dns_silent)
 processes+=(postgres)
+processes+=(webapp_gunicorn webapp_ws webapp)
 
 work=$(mktemp -d /tmp/deploycheck-lifecycle.XXXXXX)
 state_dirs=()
@@ -263,6 +265,19 @@ check_postgres() {
 # Every port the tls module wrote to sandbox.env.
 tls_ports() { sed -n 's/^SANDBOX_TLS_[A-Z0-9_]*_PORT=//p' "$1" | tr '\n' ' '; }
 
+# The web app answers through its nginx: Django's /health over TLS, plain http redirected.
+check_webapp() {
+  local what=$1 env_path=$2 url body
+  command -v curl >/dev/null || return 0
+  url=$(env_value "$env_path" SANDBOX_WEBAPP_URL)
+  body=$(curl -sS --max-time 5 --cacert "$(env_value "$env_path" SANDBOX_CA_FILE)" "$url/health") ||
+    fail "$what: curl $url/health failed"
+  [[ $body == '{"status": "ok"}' ]] || fail "$what: $url/health answered '$body'"
+  [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$(env_value "$env_path" SANDBOX_WEBAPP_HTTP_URL)/health") == 301 ]] ||
+    fail "$what: the web app's http listener does not redirect"
+  echo "  $what: the web app answers /health through nginx (TLS) and redirects http"
+}
+
 one_round() {
   local round=$1 state="$work/round$1/state" out
   state_dirs+=("$state")
@@ -318,6 +333,7 @@ one_round() {
   check_dns "round $round" "$env_path"
   check_tls "round $round" "$env_path"
   check_postgres "round $round" "$env_path" "$state/postgres.pid"
+  check_webapp "round $round" "$env_path"
 
   local name record supervisor service pids="" pgids="" nginx_supervisor=""
   for name in "${processes[@]}"; do
@@ -334,6 +350,9 @@ one_round() {
   local dns_ports
   dns_ports=$(for key in PRIMARY SECONDARY DIVERGED SILENT; do env_value "$env_path" "SANDBOX_DNS_${key}_PORT"; done)
   dns_ports+=" $(env_value "$env_path" SANDBOX_POSTGRES_PORT)"
+  for key in HTTPS HTTP BROKEN_HTTPS BROKEN_HTTP GUNICORN WS; do
+    dns_ports+=" $(env_value "$env_path" "SANDBOX_WEBAPP_${key}_PORT")"
+  done
   local tls_port_list
   tls_port_list=$(tls_ports "$env_path")
   [[ $(wc -w <<<"$tls_port_list") -eq 20 ]] ||

@@ -399,7 +399,7 @@ TEST(LoadEnvironment, ReportsAnUnknownKeyBeforeItsMissingValue) {
   EXPECT_EQ(error_of("name: x\ndefault:\n"),
             "test.yaml:2:1: error: default: unknown key 'default'; did you mean 'defaults'? "
             "(expected one of: name, description, defaults, sandbox, env_vars, monitoring, "
-            "dns, tls, database, migrations, backups, waivers, attestations)");
+            "dns, tls, database, migrations, smoke, static_assets, backups, waivers, attestations)");
 }
 
 TEST(LoadEnvironment, ReportsAnEmptyValueAtItsKeyEvenAtTheEndOfTheFile) {

@@ -21,7 +21,10 @@
   X(postgres)                          \
   X(postgres_broken)                   \
   X(s3)                                \
-  X(backups)
+  X(backups)                           \
+  X(webapp_gunicorn)                   \
+  X(webapp_ws)                         \
+  X(webapp)
 
 namespace deploycheck::sandbox {
 

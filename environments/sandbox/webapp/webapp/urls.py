@@ -1,2 +1,4 @@
-"""URLs of the sandbox web application (the web helper adds its views here)."""
-urlpatterns = []
+"""URLs of the sandbox web application: the web app's health, API and login page."""
+from django.urls import include, path
+
+urlpatterns = [path("", include("web.urls"))]

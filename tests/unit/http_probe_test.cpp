@@ -5,22 +5,19 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "probes/policy.hpp"
+#include "tests/unit/sandbox_services.hpp"
 
-#ifndef DEPLOYCHECK_SANDBOXCTL
-#define DEPLOYCHECK_SANDBOXCTL "deploycheck-sandboxctl"
-#endif
 
 namespace deploycheck {
 namespace {
@@ -29,20 +26,6 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 namespace fs = std::filesystem;
-
-int run(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 std::string sha256_hex(const std::string& data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -59,45 +42,24 @@ std::string sha256_hex(const std::string& data) {
 class HttpProbeTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!fs::exists(DEPLOYCHECK_SANDBOXCTL)) {
-      skip_reason_ = std::string(DEPLOYCHECK_SANDBOXCTL) + " is not built";
-      return;
-    }
-    char dir[] = "/tmp/http-probe-test.XXXXXX";
-    state_dir_ = mkdtemp(dir);
-    const int rc = run({DEPLOYCHECK_SANDBOXCTL, "up", "--state-dir", state_dir_, "--watch-pid",
-                        std::to_string(getpid()), "ca", "nginx"});
-    if (rc != 0) {
-      skip_reason_ = "deploycheck-sandboxctl up failed with status " + std::to_string(rc);
-      return;
-    }
-    std::ifstream in(state_dir_ + "/sandbox.env");
-    for (std::string line; std::getline(in, line);) {
-      const auto eq = line.find('=');
-      if (eq != std::string::npos) env_[line.substr(0, eq)] = line.substr(eq + 1);
-    }
+    sandbox_ = std::make_unique<testing::SandboxServices>(std::vector<std::string>{"ca", "nginx"});
   }
-  static void TearDownTestSuite() {
-    if (state_dir_.empty()) return;
-    run({DEPLOYCHECK_SANDBOXCTL, "down", "--state-dir", state_dir_});
-    std::error_code ignored;
-    fs::remove_all(state_dir_, ignored);
-  }
+  static void TearDownTestSuite() { sandbox_.reset(); }
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
-    ASSERT_TRUE(env_.count("SANDBOX_NGINX_HTTPS_PORT")) << "no port in sandbox.env";
+    if (!sandbox_->skip_reason().empty()) GTEST_SKIP() << sandbox_->skip_reason();
+    ASSERT_FALSE(env("SANDBOX_NGINX_HTTPS_PORT").empty()) << "no port in sandbox.env";
   }
+
+  static std::string env(const std::string& key) { return sandbox_->env(key); }
 
   static std::string https(const std::string& path) {
-    return "https://localhost:" + env_.at("SANDBOX_NGINX_HTTPS_PORT") + path;
+    return "https://localhost:" + env("SANDBOX_NGINX_HTTPS_PORT") + path;
   }
   static HttpRequest get(const std::string& url) {
-    return HttpRequest{.url = url, .ca_file = env_.at("SANDBOX_CA_FILE")};
+    return HttpRequest{.url = url, .ca_file = env("SANDBOX_CA_FILE")};
   }
 
-  static inline std::string skip_reason_;
-  static inline std::string state_dir_;
-  static inline std::map<std::string, std::string> env_;
+  static inline std::unique_ptr<testing::SandboxServices> sandbox_;
 };
 
 TEST_F(HttpProbeTest, ManyRequestsShareFewConnections) {
@@ -117,7 +79,7 @@ TEST_F(HttpProbeTest, ManyRequestsShareFewConnections) {
 }
 
 TEST_F(HttpProbeTest, FollowsRedirectsRecordingEachHop) {
-  HttpRequest r = get("http://localhost:" + env_.at("SANDBOX_NGINX_HTTP_PORT") + "/probe/hop");
+  HttpRequest r = get("http://localhost:" + env("SANDBOX_NGINX_HTTP_PORT") + "/probe/hop");
   r.follow_redirects = true;
   const auto response = fetch(r, 5s);
   EXPECT_EQ(response.status, 200);
@@ -135,7 +97,7 @@ TEST_F(HttpProbeTest, FollowsRedirectsRecordingEachHop) {
 }
 
 TEST_F(HttpProbeTest, PinsANameToAnAddressLikeCurlResolve) {
-  const std::string port = env_.at("SANDBOX_NGINX_HTTPS_PORT");
+  const std::string port = env("SANDBOX_NGINX_HTTPS_PORT");
   HttpRequest r{.url = "https://blue.deploycheck.invalid:" + port + "/probe/pinned",
                 .verify = false};
   EXPECT_THROW(fetch(r, 2s), Unreachable);  // .invalid never resolves

@@ -143,13 +143,6 @@ HttpResponse printable(HttpResponse r, const std::string& shown_url,
   return r;
 }
 
-HttpResponse fetch_with_policy(const Policy& policy, const HttpRequest& request,
-                               const std::string& shown) {
-  auto result =
-      with_policy(policy, shown, [&](Duration timeout) { return fetch(request, timeout); });
-  return std::move(result.value);
-}
-
 // `shown_for` runs with the gather: registration (test discovery) reads no run-time values.
 std::string gather_one(const std::string& target, const Policy& policy,
                        std::function<HttpRequest()> make, std::function<std::string()> shown_for) {
@@ -252,7 +245,7 @@ nlohmann::json to_json(const StepRecord& s) {
   return {{"not_sent", s.not_sent}};
 }
 
-StepRecord run_step(const SmokeRequestConfig& q, const Policy& policy,
+StepRecord run_step(HttpSession& session, const SmokeRequestConfig& q, const Policy& policy,
                     std::map<std::string, std::string>& captured) {
   // A step naming a capture that is missing cannot be sent meaningfully.
   auto mentions_missing = [&](const std::string& text) -> std::optional<std::string> {
@@ -272,7 +265,9 @@ StepRecord run_step(const SmokeRequestConfig& q, const Policy& policy,
   }
   const HttpRequest request = request_for(q, captured);
   const std::string shown = q.method + " " + shown_url_for(q.path.raw);
-  HttpResponse response = fetch_with_policy(policy, request, shown);
+  HttpResponse response = with_policy(policy, shown, [&](Duration timeout) {
+                            return session.fetch(request, timeout);
+                          }).value;
   const auto body = nlohmann::json::parse(response.body, nullptr, false);
   for (const auto& [name, pointer] : q.capture) {
     const nlohmann::json::json_pointer p(pointer);
@@ -287,6 +282,8 @@ StepRecord run_step(const SmokeRequestConfig& q, const Policy& policy,
 // Runs every step, then every cleanup step (always). Unreachable in a step ends the steps, not
 // the cleanup; the gather fails only when nothing could be reached.
 std::pair<nlohmann::json, int> run_flow(const SmokeFlowConfig& flow, const Policy& policy) {
+  // One session: the steps share connections (one round trip per step after the first).
+  HttpSession session;
   std::map<std::string, std::string> captured;
   nlohmann::json steps = nlohmann::json::array(), cleanup = nlohmann::json::array();
   std::optional<std::string> unreachable;
@@ -296,7 +293,7 @@ std::pair<nlohmann::json, int> run_flow(const SmokeFlowConfig& flow, const Polic
       continue;
     }
     try {
-      steps.push_back(to_json(run_step(step, policy, captured)));
+      steps.push_back(to_json(run_step(session, step, policy, captured)));
     } catch (const Unreachable& e) {
       unreachable = e.what();
       steps.push_back({{"unreachable", e.what()}});
@@ -304,7 +301,7 @@ std::pair<nlohmann::json, int> run_flow(const SmokeFlowConfig& flow, const Polic
   }
   for (const auto& step : flow.cleanup) {
     try {
-      cleanup.push_back(to_json(run_step(step, policy, captured)));
+      cleanup.push_back(to_json(run_step(session, step, policy, captured)));
     } catch (const Unreachable& e) {
       cleanup.push_back({{"unreachable", e.what()}});
     }

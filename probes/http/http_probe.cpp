@@ -239,14 +239,24 @@ std::optional<std::string> HttpResponse::header(const std::string& name) const {
   return it->second;
 }
 
-std::vector<HttpOutcome> fetch_many(const std::vector<HttpRequest>& requests, Duration timeout,
-                                    const MultiOptions& options) {
+namespace {
+
+std::unique_ptr<CURLM, MultiDeleter> new_multi(const MultiOptions& options) {
   const CurlApi& api = curl_api();
-  std::vector<HttpOutcome> results(requests.size());
-  // Declared before the multi handle, so handles still attached are detached first on unwind.
-  std::vector<std::unique_ptr<Transfer>> active(requests.size());
   std::unique_ptr<CURLM, MultiDeleter> multi(api.multi_init());
   if (!multi) throw std::runtime_error("curl_multi_init failed");
+  api.multi_setopt(multi.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+  api.multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
+  return multi;
+}
+
+// Runs `requests` on `multi`, whose connection cache outlives the call (HttpSession) or not.
+std::vector<HttpOutcome> fetch_many_on(CURLM* multi, const std::vector<HttpRequest>& requests,
+                                       Duration timeout, const MultiOptions& options) {
+  const CurlApi& api = curl_api();
+  std::vector<HttpOutcome> results(requests.size());
+  // Handles still attached when this returns (or throws) are detached by `detach`.
+  std::vector<std::unique_ptr<Transfer>> active(requests.size());
   struct Detach {
     CURLM* multi;
     std::vector<std::unique_ptr<Transfer>>& active;
@@ -255,9 +265,7 @@ std::vector<HttpOutcome> fetch_many(const std::vector<HttpRequest>& requests, Du
         if (t) curl_api().multi_remove_handle(multi, t->easy.get());
       }
     }
-  } detach{multi.get(), active};
-  api.multi_setopt(multi.get(), CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
-  api.multi_setopt(multi.get(), CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
+  } detach{multi, active};
 
   std::size_t next = 0;
   std::size_t in_flight = 0;
@@ -265,7 +273,7 @@ std::vector<HttpOutcome> fetch_many(const std::vector<HttpRequest>& requests, Du
     // A request's deadline starts when it is added: add only what can be in flight.
     while (next < requests.size() && in_flight < std::max<std::size_t>(1, options.max_in_flight)) {
       active[next] = prepare(requests[next], next, timeout);
-      const CURLMcode added = api.multi_add_handle(multi.get(), active[next]->easy.get());
+      const CURLMcode added = api.multi_add_handle(multi, active[next]->easy.get());
       if (added != CURLM_OK) {
         throw std::runtime_error(std::string("curl_multi_add_handle: ") +
                                  api.multi_strerror(added));
@@ -274,23 +282,23 @@ std::vector<HttpOutcome> fetch_many(const std::vector<HttpRequest>& requests, Du
       ++in_flight;
     }
     int running = 0;
-    const CURLMcode performed = api.multi_perform(multi.get(), &running);
+    const CURLMcode performed = api.multi_perform(multi, &running);
     if (performed != CURLM_OK) {
       throw std::runtime_error(std::string("curl_multi_perform: ") + api.multi_strerror(performed));
     }
     int queued = 0;
-    while (CURLMsg* message = api.multi_info_read(multi.get(), &queued)) {
+    while (CURLMsg* message = api.multi_info_read(multi, &queued)) {
       if (message->msg != CURLMSG_DONE) continue;
       Transfer* t = nullptr;
       api.easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &t);
       const CURLcode code = message->data.result;  // read before the handle goes
       results[t->index] = finish(*t, code);
-      api.multi_remove_handle(multi.get(), t->easy.get());
+      api.multi_remove_handle(multi, t->easy.get());
       active[t->index].reset();
       --in_flight;
     }
     if (in_flight > 0 && running > 0) {
-      const CURLMcode polled = api.multi_poll(multi.get(), nullptr, 0, 100, nullptr);
+      const CURLMcode polled = api.multi_poll(multi, nullptr, 0, 100, nullptr);
       if (polled != CURLM_OK) {
         throw std::runtime_error(std::string("curl_multi_poll: ") + api.multi_strerror(polled));
       }
@@ -299,8 +307,29 @@ std::vector<HttpOutcome> fetch_many(const std::vector<HttpRequest>& requests, Du
   return results;
 }
 
+}  // namespace
+
+std::vector<HttpOutcome> fetch_many(const std::vector<HttpRequest>& requests, Duration timeout,
+                                    const MultiOptions& options) {
+  const auto multi = new_multi(options);
+  return fetch_many_on(multi.get(), requests, timeout, options);
+}
+
 HttpResponse fetch(const HttpRequest& request, Duration timeout) {
   auto outcome = std::move(fetch_many({request}, timeout).front());
+  if (!outcome.response) throw Unreachable(outcome.error);
+  return std::move(*outcome.response);
+}
+
+struct HttpSession::Impl {
+  std::unique_ptr<CURLM, MultiDeleter> multi = new_multi(MultiOptions{});
+};
+
+HttpSession::HttpSession() : impl_(std::make_unique<Impl>()) {}
+HttpSession::~HttpSession() = default;
+
+HttpResponse HttpSession::fetch(const HttpRequest& request, Duration timeout) {
+  auto outcome = std::move(fetch_many_on(impl_->multi.get(), {request}, timeout, {}).front());
   if (!outcome.response) throw Unreachable(outcome.error);
   return std::move(*outcome.response);
 }

@@ -6,6 +6,7 @@
 // flight at once on a few connections per host (HTTP/2 multiplexing where the server offers it,
 // keep-alive otherwise), each bounded by its own deadline.
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -84,6 +85,22 @@ struct MultiOptions {
 // Results are in the order of `requests`.
 std::vector<HttpOutcome> fetch_many(const std::vector<HttpRequest>& requests, Duration timeout,
                                     const MultiOptions& options = {});
+
+// Requests one after another on kept connections: a smoke flow's steps (register, login, me)
+// cost one round trip each after the first connection, as a browser's would. Not thread-safe.
+class HttpSession {
+ public:
+  HttpSession();
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+  ~HttpSession();
+  // As ::fetch(), on this session's connections.
+  HttpResponse fetch(const HttpRequest& request, Duration timeout);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 nlohmann::json to_json(const HttpResponse& r);
 HttpResponse http_response_from_json(const nlohmann::json& j);

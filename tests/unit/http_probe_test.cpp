@@ -149,3 +149,26 @@ TEST_F(HttpProbeTest, EachRequestHasItsOwnDeadline) {
 
 }  // namespace
 }  // namespace deploycheck
+
+namespace deploycheck {
+namespace {
+
+// A session keeps its connection: the second request makes no TCP connect and no TLS handshake
+// (libcurl reports both phases as 0 on a reused connection); two plain fetch() calls make two.
+TEST_F(HttpProbeTest, ASessionReusesItsConnectionPlainFetchDoesNot) {
+  HttpSession session;
+  const HttpResponse first = session.fetch(get(https("/probe/session-1")), 5s);
+  const HttpResponse second = session.fetch(get(https("/probe/session-2")), 5s);
+  EXPECT_GT(first.timings.tls, 0.0);
+  EXPECT_EQ(second.timings.connect, 0.0);
+  EXPECT_EQ(second.timings.tls, 0.0);
+
+  const HttpResponse alone = fetch(get(https("/probe/alone-1")), 5s);
+  const HttpResponse again = fetch(get(https("/probe/alone-2")), 5s);
+  EXPECT_GT(again.timings.connect, 0.0);
+  EXPECT_GT(again.timings.tls, 0.0);
+  (void)alone;
+}
+
+}  // namespace
+}  // namespace deploycheck

@@ -21,7 +21,7 @@ command -v dig >/dev/null || { echo "FAIL: dig is missing (expected Debian's dns
 command -v openssl >/dev/null || { echo "FAIL: openssl is missing (expected Debian's openssl: run scripts/setup-debian)" >&2; exit 1; }
 
 services=(ca nginx tls appenv dns_primary dns_secondary dns_diverged dns_silent smtp smtp_plain)
-services+=(postgres postgres_broken)
+services+=(postgres postgres_broken postgres_plain)
 services+=(webapp_gunicorn webapp_ws webapp)
 # The services that run a process, each with a pid file in the state dir.
 processes=(nginx tls dns_primary dns_secondary dns_diverged dns_silent)

@@ -1,6 +1,6 @@
 // STARTTLS endpoints through probes/tls against real servers: the sandbox's aiosmtpd with and
 // without STARTTLS (RFC 3207). PostgreSQL's SSLRequest is proven against the sandbox postgres
-// (ssl = on; the refusal path, answer N, has no ssl = off server to run against here).
+// (ssl = on) and `postgres_plain` (ssl = off, which answers the SSLRequest with 'N').
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -90,8 +90,8 @@ namespace {
 class PostgresStartTlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    sandbox_ =
-        std::make_unique<testing::SandboxServices>(std::vector<std::string>{"ca", "postgres"});
+    sandbox_ = std::make_unique<testing::SandboxServices>(
+        std::vector<std::string>{"ca", "postgres", "postgres_plain"});
   }
   static void TearDownTestSuite() { sandbox_.reset(); }
   void SetUp() override {
@@ -114,6 +114,24 @@ TEST_F(PostgresStartTlsTest, SslRequestThenTheServersCertificateAndProtocols) {
     EXPECT_EQ(accepted, p.protocol == "TLSv1.2" || p.protocol == "TLSv1.3") << p.protocol;
   }
   for (const auto& c : f.accepted_ciphers) EXPECT_EQ(c.strength, Strength::kStrong) << c.name;
+}
+
+TEST_F(PostgresStartTlsTest, SslOffIsRefusedAtOnceNotRetried) {
+  Endpoint e{.id = "plain", .name = "localhost", .connect = "127.0.0.1"};
+  e.port = static_cast<std::uint16_t>(std::stoi(sandbox_->env("SANDBOX_POSTGRES_PLAIN_PORT")));
+  e.starttls = StartTls::kPostgres;
+  int attempts = 0;
+  try {
+    with_policy(Policy{.timeout = Duration{2000}, .retries = 3}, e.display(),
+                [&](Duration timeout) {
+                  ++attempts;
+                  return probe(e, Options{.timeout = timeout});
+                });
+    FAIL() << "a server with ssl = off was probed as if it had TLS";
+  } catch (const Refused& refused) {
+    EXPECT_THAT(refused.what(), HasSubstr("answered the SSLRequest with 'N'"));
+  }
+  EXPECT_EQ(attempts, 1);
 }
 
 TEST_F(PostgresStartTlsTest, AnSmtpDialogueAgainstPostgresFailsWithoutHanging) {

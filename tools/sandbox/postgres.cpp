@@ -44,25 +44,6 @@ const fs::path kBin = "/usr/lib/postgresql/15/bin";
 constexpr int kPortAttempts = 5;
 constexpr std::string_view kReadyLine = "database system is ready to accept connections";
 
-// The cluster's files, made once per data dir: initdb takes about a second, a copy 0.1 s.
-fs::path make_template(const PgUser& user, const fs::path& pg_dir, Clock::time_point deadline) {
-  const fs::path template_dir = pg_dir / "template";
-  FileLock lock =
-      FileLock::acquire(pg_dir / "template.lock", 30s, "the PostgreSQL template's lock");
-  if (fs::exists(template_dir / "PG_VERSION")) return template_dir;
-  fs::remove_all(template_dir);
-  make_dir(template_dir, 0700);
-  hand_to(user, template_dir);
-  // Local (unix socket) trust for the superuser only: the socket directory is 0700 and setup
-  // uses it to set passwords; every TCP connection needs a password (pg_hba.conf below).
-  run_to_completion(
-      as_user(user, kBin / "initdb",
-              {"-D", template_dir.string(), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
-               "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"}),
-      pg_dir / "initdb.log", deadline, "initdb");
-  return template_dir;
-}
-
 // The server certificate: EC P-256 for localhost/127.0.0.1, issued by the sandbox intermediate
 // CA, served with the intermediate so clients verify against the root (SANDBOX_CA_FILE).
 void write_server_cert(const PgUser& user, const CaFiles& ca, const fs::path& tls_dir) {

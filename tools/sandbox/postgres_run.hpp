@@ -72,4 +72,9 @@ void migrate_webapp(const PgServer& server, const std::filesystem::path& webapp_
                     const std::vector<std::pair<std::string, std::string>>& targets,
                     Clock::time_point deadline);
 
+// The cluster files initdb makes, once per data dir under `pg_dir`/template (under a lock, so
+// modules starting at once share one): initdb takes about a second, a `cp -a` of it 0.1 s.
+std::filesystem::path make_template(const PgUser& user, const std::filesystem::path& pg_dir,
+                                    Clock::time_point deadline);
+
 }  // namespace deploycheck::sandbox

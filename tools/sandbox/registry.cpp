@@ -20,6 +20,7 @@
   X(smtp_plain)                        \
   X(postgres)                          \
   X(postgres_broken)                   \
+  X(postgres_plain)                    \
   X(s3)                                \
   X(backups)                           \
   X(webapp_gunicorn)                   \

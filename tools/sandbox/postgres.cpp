@@ -40,10 +40,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const fs::path kBin = "/usr/lib/postgresql/15/bin";
-constexpr int kPortAttempts = 5;
-constexpr std::string_view kReadyLine = "database system is ready to accept connections";
-
 // The server certificate: EC P-256 for localhost/127.0.0.1, issued by the sandbox intermediate
 // CA, served with the intermediate so clients verify against the root (SANDBOX_CA_FILE).
 void write_server_cert(const PgUser& user, const CaFiles& ca, const fs::path& tls_dir) {
@@ -67,8 +63,8 @@ std::string hba_rules() {
          "# TYPE     DATABASE       USER           ADDRESS        METHOD\n"
          "local      all            postgres                      trust\n"
          // sandbox_broken's database (module postgres_broken) lets its role in WITHOUT TLS:
-         // TLS attempts are rejected, so with sslmode=prefer the client falls back to a plain session, which
-         // Migrations.SessionUsesTls must catch.
+         // TLS attempts are rejected, so with sslmode=prefer the client falls back to a plain
+         // session, which Migrations.SessionUsesTls must catch.
          "hostssl    webapp_broken  webapp_broken  127.0.0.1/32   reject\n"
          "hostnossl  webapp_broken  webapp_broken  127.0.0.1/32   scram-sha-256\n"
          "hostssl    all            all            127.0.0.1/32   scram-sha-256\n";
@@ -111,62 +107,32 @@ class PostgresModule final : public Module {
     hand_to(user, run);
     write_server_cert(user, ca, tls);
 
-    for (int attempt = 1;; ++attempt) {
-      const std::uint16_t port = pick_free_ports(1)[0];
-      fs::remove(log);
-      process::ChildOptions options =
-          as_user(user, kBin / "postgres", {"-D", data.string(),
-                                            "-c", "listen_addresses=127.0.0.1",
-                                            "-c", "port=" + std::to_string(port),
-                                            "-c", "unix_socket_directories=" + run.string(),
-                                            "-c", "ssl=on",
-                                            "-c", "ssl_cert_file=" + (tls / "server.crt").string(),
-                                            "-c", "ssl_key_file=" + (tls / "server.key").string(),
-                                            "-c", "ssl_min_protocol_version=TLSv1.2",
-                                            // AEAD suites with forward secrecy only: the default
-                                            // (HIGH:MEDIUM:+3DES) fails TLS.StrongCiphers.
-                                            "-c", "ssl_ciphers=ECDHE+AESGCM:ECDHE+CHACHA20",
-                                            "-c", "password_encryption=scram-sha-256",
-                                            "-c", "max_connections=40",
-                                            "-c", "shared_buffers=16MB",
-                                            "-c", "fsync=off",
-                                            "-c", "full_page_writes=off",
-                                            "-c", "logging_collector=off",
-                                            "-c", "log_connections=off"});
-      options.cwd = pg_dir;
-      options.stdout_file = log;
-      options.stderr_file = log;
-      process::Child child = process::Child::start(options);
-      WaitOutcome outcome =
-          wait_until_ready(child, context.deadline, [&] { return file_mentions(log, kReadyLine); });
-      if (!outcome.ready) {
-        if (outcome.exited && attempt < kPortAttempts &&
-            file_mentions(log, "Address already in use")) {
-          continue;
-        }
-        throw std::runtime_error(
-            (outcome.exited
-                 ? "postgres " + outcome.exited->describe() + " before it was ready"
-                 : "postgres did not log \"" + std::string(kReadyLine) + "\" before the deadline") +
-            " (expected it on 127.0.0.1:" + std::to_string(port) + " with TLS).\n" + tail_of(log) +
-            "Its data directory is " + data.string() + ".");
-      }
+    RunningCluster cluster = start_cluster(
+        user, data, run, log,
+        {"ssl=on", "ssl_cert_file=" + (tls / "server.crt").string(),
+         "ssl_key_file=" + (tls / "server.key").string(), "ssl_min_protocol_version=TLSv1.2",
+         // AEAD suites with forward secrecy only: the default (HIGH:MEDIUM:+3DES) fails
+         // TLS.StrongCiphers.
+         "ssl_ciphers=ECDHE+AESGCM:ECDHE+CHACHA20", "password_encryption=scram-sha-256",
+         "max_connections=40", "shared_buffers=16MB", "fsync=off", "full_page_writes=off",
+         "logging_collector=off", "log_connections=off"},
+        "with TLS", context.deadline);
+    const std::uint16_t port = cluster.port;
 
-      PgServer server{port, run, ca.root_cert, pg_dir};
-      const PgPasswords passwords = set_up_roles(server, context.deadline);
-      const std::string app_url = server.url("webapp", passwords.app, "webapp");
-      migrate_webapp(server, webapp, app_url, "webapp", {}, context.deadline);
+    PgServer server{port, run, ca.root_cert, pg_dir};
+    const PgPasswords passwords = set_up_roles(server, context.deadline);
+    const std::string app_url = server.url("webapp", passwords.app, "webapp");
+    migrate_webapp(server, webapp, app_url, "webapp", {}, context.deadline);
 
-      update_env(context.data_dir, {{"SANDBOX_POSTGRES_HOST", "127.0.0.1"},
-                                    {"SANDBOX_POSTGRES_PORT", std::to_string(port)},
-                                    {"SANDBOX_POSTGRES_SOCKET_DIR", run.string()},
-                                    {"SANDBOX_DATABASE_URL", app_url},
-                                    {"SANDBOX_POSTGRES_ADMIN_URL",
-                                     server.url("postgres", passwords.admin, "postgres")},
-                                    {"SANDBOX_WEBAPP_DIR", webapp.string()}});
-      return {std::move(child),
-              "ready on 127.0.0.1:" + std::to_string(port) + " (TLS, database webapp migrated)"};
-    }
+    update_env(context.data_dir,
+               {{"SANDBOX_POSTGRES_HOST", "127.0.0.1"},
+                {"SANDBOX_POSTGRES_PORT", std::to_string(port)},
+                {"SANDBOX_POSTGRES_SOCKET_DIR", run.string()},
+                {"SANDBOX_DATABASE_URL", app_url},
+                {"SANDBOX_POSTGRES_ADMIN_URL", server.url("postgres", passwords.admin, "postgres")},
+                {"SANDBOX_WEBAPP_DIR", webapp.string()}});
+    return {std::move(cluster.child),
+            "ready on 127.0.0.1:" + std::to_string(port) + " (TLS, database webapp migrated)"};
   }
 };
 

@@ -10,18 +10,12 @@
 #include "tools/sandbox/env_file.hpp"
 #include "tools/sandbox/files.hpp"
 #include "tools/sandbox/module.hpp"
-#include "tools/sandbox/net.hpp"
 #include "tools/sandbox/postgres_run.hpp"
-#include "tools/sandbox/readiness.hpp"
 
 namespace deploycheck::sandbox {
 namespace {
 
 namespace fs = std::filesystem;
-
-const fs::path kPostgres = "/usr/lib/postgresql/15/bin/postgres";
-constexpr int kPortAttempts = 5;
-constexpr std::string_view kReadyLine = "database system is ready to accept connections";
 
 class PostgresPlainModule final : public Module {
  public:
@@ -51,37 +45,13 @@ class PostgresPlainModule final : public Module {
     make_dir(run, 0700);
     hand_to(user, run);
 
-    for (int attempt = 1;; ++attempt) {
-      const std::uint16_t port = pick_free_ports(1)[0];
-      fs::remove(log);
-      process::ChildOptions options =
-          as_user(user, kPostgres,
-                  {"-D", data.string(), "-c", "listen_addresses=127.0.0.1", "-c",
-                   "port=" + std::to_string(port), "-c", "unix_socket_directories=" + run.string(),
-                   "-c", "ssl=off", "-c", "max_connections=10", "-c", "shared_buffers=8MB", "-c",
-                   "fsync=off", "-c", "logging_collector=off"});
-      options.cwd = pg_dir;
-      options.stdout_file = log;
-      options.stderr_file = log;
-      process::Child child = process::Child::start(options);
-      WaitOutcome outcome =
-          wait_until_ready(child, context.deadline, [&] { return file_mentions(log, kReadyLine); });
-      if (outcome.ready) {
-        update_env(context.data_dir, {{"SANDBOX_POSTGRES_PLAIN_PORT", std::to_string(port)}});
-        return {std::move(child),
-                "ready on 127.0.0.1:" + std::to_string(port) + " (ssl = off, broken on purpose)"};
-      }
-      if (outcome.exited && attempt < kPortAttempts &&
-          file_mentions(log, "Address already in use")) {
-        continue;
-      }
-      throw std::runtime_error(
-          (outcome.exited
-               ? "postgres " + outcome.exited->describe() + " before it was ready"
-               : "postgres did not log \"" + std::string(kReadyLine) + "\" before the deadline") +
-          " (expected it on 127.0.0.1:" + std::to_string(port) + ", ssl = off).\n" + tail_of(log) +
-          "Its data directory is " + data.string() + ".");
-    }
+    RunningCluster cluster = start_cluster(user, data, run, log,
+                                           {"ssl=off", "max_connections=10", "shared_buffers=8MB",
+                                            "fsync=off", "logging_collector=off"},
+                                           "with ssl = off", context.deadline);
+    update_env(context.data_dir, {{"SANDBOX_POSTGRES_PLAIN_PORT", std::to_string(cluster.port)}});
+    return {std::move(cluster.child), "ready on 127.0.0.1:" + std::to_string(cluster.port) +
+                                          " (ssl = off, broken on purpose)"};
   }
 };
 

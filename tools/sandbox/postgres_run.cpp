@@ -8,7 +8,9 @@
 
 #include "tools/sandbox/fd.hpp"
 #include "tools/sandbox/files.hpp"
+#include "tools/sandbox/net.hpp"
 #include "tools/sandbox/openssl.hpp"
+#include "tools/sandbox/readiness.hpp"
 
 namespace deploycheck::sandbox {
 
@@ -168,6 +170,42 @@ std::filesystem::path make_template(const PgUser& user, const std::filesystem::p
                "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"}),
       pg_dir / "initdb.log", deadline, "initdb");
   return template_dir;
+}
+
+RunningCluster start_cluster(const PgUser& user, const std::filesystem::path& data,
+                             const std::filesystem::path& socket_dir,
+                             const std::filesystem::path& log,
+                             const std::vector<std::string>& settings, const std::string& what,
+                             Clock::time_point deadline) {
+  constexpr int kPortAttempts = 5;
+  constexpr std::string_view kReadyLine = "database system is ready to accept connections";
+  for (int attempt = 1;; ++attempt) {
+    const std::uint16_t port = pick_free_ports(1)[0];
+    std::filesystem::remove(log);
+    std::vector<std::string> args{"-D", data.string(),
+                                  "-c", "listen_addresses=127.0.0.1",
+                                  "-c", "port=" + std::to_string(port),
+                                  "-c", "unix_socket_directories=" + socket_dir.string()};
+    for (const std::string& setting : settings) args.insert(args.end(), {"-c", setting});
+    process::ChildOptions options =
+        as_user(user, "/usr/lib/postgresql/15/bin/postgres", std::move(args));
+    options.cwd = log.parent_path();
+    options.stdout_file = log;
+    options.stderr_file = log;
+    process::Child child = process::Child::start(options);
+    WaitOutcome outcome =
+        wait_until_ready(child, deadline, [&] { return file_mentions(log, kReadyLine); });
+    if (outcome.ready) return {std::move(child), port};
+    if (outcome.exited && attempt < kPortAttempts && file_mentions(log, "Address already in use")) {
+      continue;
+    }
+    throw std::runtime_error(
+        (outcome.exited
+             ? "postgres " + outcome.exited->describe() + " before it was ready"
+             : "postgres did not log \"" + std::string(kReadyLine) + "\" before the deadline") +
+        " (expected it on 127.0.0.1:" + std::to_string(port) + " " + what + ").\n" + tail_of(log) +
+        "Its data directory is " + data.string() + ".");
+  }
 }
 
 }  // namespace deploycheck::sandbox

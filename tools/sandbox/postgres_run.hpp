@@ -77,4 +77,18 @@ void migrate_webapp(const PgServer& server, const std::filesystem::path& webapp_
 std::filesystem::path make_template(const PgUser& user, const std::filesystem::path& pg_dir,
                                     Clock::time_point deadline);
 
+// A postmaster serving `data` on 127.0.0.1 at a free port (a new one when another process took
+// the port first), its unix socket in `socket_dir`, its output in `log`, with `settings` as
+// extra `-c` values; returned once it logs that it accepts connections. Throws with the end of
+// the log when it exits or the deadline passes; `what` ("with TLS") goes into that message.
+struct RunningCluster {
+  process::Child child;
+  std::uint16_t port = 0;
+};
+RunningCluster start_cluster(const PgUser& user, const std::filesystem::path& data,
+                             const std::filesystem::path& socket_dir,
+                             const std::filesystem::path& log,
+                             const std::vector<std::string>& settings, const std::string& what,
+                             Clock::time_point deadline);
+
 }  // namespace deploycheck::sandbox

@@ -45,6 +45,10 @@ for t in Strong NotExample Equals OneOf Matches MinLength Integer Boolean List U
     { echo "FAIL: EnvVars.$t/CANARY_SECRET did not fail"; fail=1; }
 done
 grep -q "HealthStatus/leaky_url" "$work/ctest-output.txt" || { echo "FAIL: the leaky URL check did not run"; fail=1; }
+# The database, smoke and S3 gathers carry the secrets into their error paths: they must run.
+for gather in Gather.PostgreSQL/canary Gather.HTTP/smoke_leaky_request Gather.Backups/leaky_s3; do
+  grep -q "canary:$gather" "$work/ctest-output.txt" || { echo "FAIL: $gather did not run"; fail=1; }
+done
 
 forms() {  # raw, URL-encoded, base64 of each secret
   for v in "$secret" "$token" "$db_url" "PaSs-${random}"; do
